@@ -1,0 +1,26 @@
+package io.mpipe.common.http;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A service's health: {@code UP} answers 200, {@code DOWN} 503, with details per component.
+ */
+public record Health(boolean up, Map<String, String> details) {
+    public Health {
+        details = Map.copyOf(Objects.requireNonNull(details, "details"));
+    }
+
+    public static Health up(Map<String, String> details) {
+        return new Health(true, details);
+    }
+
+    public static Health down(Map<String, String> details) {
+        return new Health(false, details);
+    }
+
+    /** The JSON body: {@code {"status":"UP","details":{...}}}. */
+    public Map<String, Object> body() {
+        return Map.of("status", up ? "UP" : "DOWN", "details", details);
+    }
+}

@@ -1,0 +1,123 @@
+package io.mpipe.common.metric;
+
+/**
+ * The naming and size rules every metric obeys (the Prometheus data model, plus bounds that keep
+ * one record from costing the pipeline more than a few kilobytes).
+ */
+public final class MetricRules {
+    /** Longest metric name, in characters. */
+    public static final int MAX_NAME_LENGTH = 200;
+    /** Most labels on one series. */
+    public static final int MAX_LABELS = 32;
+    /** Longest label name, in characters. */
+    public static final int MAX_LABEL_NAME_LENGTH = 100;
+    /** Longest label value, in characters. */
+    public static final int MAX_LABEL_VALUE_LENGTH = 1024;
+    /** Smallest timestamp accepted: the epoch. */
+    public static final long MIN_TIMESTAMP_MS = 0L;
+    /** First timestamp rejected: 2100-01-01T00:00:00Z. Anything later is a unit mistake. */
+    public static final long MAX_TIMESTAMP_MS = 4_102_444_800_000L;
+
+    public static final String NAME_PATTERN = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+    public static final String LABEL_NAME_PATTERN = "[a-zA-Z_][a-zA-Z0-9_]*";
+
+    private MetricRules() {
+    }
+
+    /** True when {@code s} matches {@value #NAME_PATTERN}. */
+    public static boolean isValidName(String s) {
+        int n = s.length();
+        if (n == 0) {
+            return false;
+        }
+        char c = s.charAt(0);
+        if (!(isLetter(c) || c == '_' || c == ':')) {
+            return false;
+        }
+        for (int i = 1; i < n; i++) {
+            c = s.charAt(i);
+            if (!(isLetter(c) || isDigit(c) || c == '_' || c == ':')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** True when {@code s} matches {@value #LABEL_NAME_PATTERN}. */
+    public static boolean isValidLabelName(String s) {
+        int n = s.length();
+        if (n == 0) {
+            return false;
+        }
+        char c = s.charAt(0);
+        if (!(isLetter(c) || c == '_')) {
+            return false;
+        }
+        for (int i = 1; i < n; i++) {
+            c = s.charAt(i);
+            if (!(isLetter(c) || isDigit(c) || c == '_')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Checks a metric name, throwing with the field and the reason. */
+    public static void checkName(String name) {
+        if (name == null) {
+            throw new InvalidMetricException("name", "is required");
+        }
+        if (name.length() > MAX_NAME_LENGTH) {
+            throw new InvalidMetricException("name", "longer than " + MAX_NAME_LENGTH + " characters");
+        }
+        if (!isValidName(name)) {
+            throw new InvalidMetricException("name", "'" + abbreviate(name) + "' does not match " + NAME_PATTERN);
+        }
+    }
+
+    /** Checks one label name, throwing with the field and the reason. */
+    public static void checkLabelName(String labelName) {
+        if (labelName.length() > MAX_LABEL_NAME_LENGTH) {
+            throw new InvalidMetricException("labels", "label name '" + abbreviate(labelName)
+                    + "' is longer than " + MAX_LABEL_NAME_LENGTH + " characters");
+        }
+        if (!isValidLabelName(labelName)) {
+            throw new InvalidMetricException("labels." + abbreviate(labelName), "label name does not match "
+                    + LABEL_NAME_PATTERN);
+        }
+        if (labelName.startsWith("__")) {
+            throw new InvalidMetricException("labels." + labelName, "label names starting with __ are reserved");
+        }
+    }
+
+    /** Checks one label value, throwing with the field and the reason. */
+    public static void checkLabelValue(String labelName, String value) {
+        if (value == null) {
+            throw new InvalidMetricException("labels." + labelName, "value is null");
+        }
+        if (value.length() > MAX_LABEL_VALUE_LENGTH) {
+            throw new InvalidMetricException("labels." + labelName, "value is longer than "
+                    + MAX_LABEL_VALUE_LENGTH + " characters");
+        }
+    }
+
+    /** Checks a timestamp in epoch milliseconds. */
+    public static void checkTimestamp(long timestampMs) {
+        if (timestampMs < MIN_TIMESTAMP_MS || timestampMs >= MAX_TIMESTAMP_MS) {
+            throw new InvalidMetricException("timestamp", timestampMs
+                    + " is outside [1970-01-01, 2100-01-01) in epoch milliseconds");
+        }
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 61) + "...";
+    }
+
+    private static boolean isLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+}

@@ -1,0 +1,44 @@
+package io.mpipe.common.wire;
+
+import io.mpipe.common.metric.Metric;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * Topic defaults and record headers of the wire format, and the one way to turn a metric into a
+ * producer record: key = series key, value = JSON, record timestamp = metric timestamp.
+ */
+public final class WireFormat {
+    /** Default topic of metric records. */
+    public static final String DEFAULT_TOPIC = "metrics";
+    /** Default dead-letter topic for records the sink cannot decode or validate. */
+    public static final String DEFAULT_DLQ_TOPIC = "metrics.dlq";
+
+    /** Header on a replayed record; its value is the name of the file it came from. */
+    public static final String REPLAY_HEADER = "replayed";
+
+    /** Dead-letter headers: why, and where the record came from. */
+    public static final String DLQ_REASON_HEADER = "dlq.reason";
+    public static final String DLQ_FIELD_HEADER = "dlq.field";
+    public static final String DLQ_TOPIC_HEADER = "dlq.topic";
+    public static final String DLQ_PARTITION_HEADER = "dlq.partition";
+    public static final String DLQ_OFFSET_HEADER = "dlq.offset";
+
+    private WireFormat() {
+    }
+
+    /** A producer record for {@code metric}: keyed by series key, timestamped by the metric. */
+    public static ProducerRecord<byte[], byte[]> record(String topic, Metric metric) {
+        return new ProducerRecord<>(topic, null, metric.timestamp(),
+                metric.seriesKey().getBytes(StandardCharsets.UTF_8), MetricJson.encode(metric));
+    }
+
+    /** The same, marked as replayed from {@code source}. */
+    public static ProducerRecord<byte[], byte[]> replayRecord(String topic, Metric metric, String source) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(REPLAY_HEADER, source.getBytes(StandardCharsets.UTF_8));
+        return new ProducerRecord<>(topic, null, metric.timestamp(),
+                metric.seriesKey().getBytes(StandardCharsets.UTF_8), MetricJson.encode(metric), headers);
+    }
+}

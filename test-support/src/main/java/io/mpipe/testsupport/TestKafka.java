@@ -1,0 +1,75 @@
+package io.mpipe.testsupport;
+
+import io.mpipe.embedded.EmbeddedKafka;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * The shared broker as a test sees it. Each test isolates itself by asking for its own topics
+ * ({@link #newTopic}) and consumer groups ({@link #newGroup}).
+ */
+public final class TestKafka {
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    private final EmbeddedKafka broker;
+
+    TestKafka(EmbeddedKafka broker) {
+        this.broker = broker;
+    }
+
+    public String bootstrapServers() {
+        return broker.bootstrapServers();
+    }
+
+    /** The broker itself, for tests that stop and start it. */
+    public EmbeddedKafka broker() {
+        return broker;
+    }
+
+    /** A new admin client; close it. */
+    public Admin admin() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return Admin.create(p);
+    }
+
+    /** A unique name with the given prefix, for topics, groups and application ids. */
+    public static String uniqueName(String prefix) {
+        return prefix + "-" + SEQ.incrementAndGet() + "-" + Long.toString(System.nanoTime() & 0xffffff, 36);
+    }
+
+    /** Creates a topic with a unique name and returns the name. */
+    public String newTopic(String prefix, int partitions) {
+        return newTopic(prefix, partitions, Map.of());
+    }
+
+    public String newTopic(String prefix, int partitions, Map<String, String> configs) {
+        String name = uniqueName(prefix);
+        createTopic(name, partitions, configs);
+        return name;
+    }
+
+    public void createTopic(String name, int partitions, Map<String, String> configs) {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
+                    .all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("creating topic " + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A unique consumer group id. */
+    public String newGroup(String prefix) {
+        return uniqueName(prefix);
+    }
+}
