@@ -13,8 +13,15 @@ import java.util.Properties;
  * @param dlqTopic         {@code kafka.dlq-topic}, where the sink puts records it cannot store
  * @param properties       {@code kafka.properties}: client properties (SASL, TLS ...) passed to
  *                         every producer, consumer and admin client unchanged
+ * @param topicPartitions  {@code kafka.topic-partitions}: partitions of the topics when a service
+ *                         creates them (they are created only when missing)
+ * @param replicationFactor {@code kafka.replication-factor}: replication of created topics; -1
+ *                         takes the broker's default
  */
-public record KafkaSettings(String bootstrapServers, String topic, String dlqTopic, Map<String, String> properties) {
+public record KafkaSettings(String bootstrapServers, String topic, String dlqTopic, Map<String, String> properties,
+        int topicPartitions, short replicationFactor) {
+
+    public static final int DEFAULT_PARTITIONS = 6;
 
     public KafkaSettings {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -24,7 +31,8 @@ public record KafkaSettings(String bootstrapServers, String topic, String dlqTop
     }
 
     public static KafkaSettings of(String bootstrapServers) {
-        return new KafkaSettings(bootstrapServers, WireFormat.DEFAULT_TOPIC, WireFormat.DEFAULT_DLQ_TOPIC, Map.of());
+        return new KafkaSettings(bootstrapServers, WireFormat.DEFAULT_TOPIC, WireFormat.DEFAULT_DLQ_TOPIC, Map.of(),
+                DEFAULT_PARTITIONS, (short) -1);
     }
 
     public static KafkaSettings read(ConfigReader r) {
@@ -43,7 +51,12 @@ public record KafkaSettings(String bootstrapServers, String topic, String dlqTop
         if (props.containsKey("bootstrap.servers")) {
             r.problem("kafka.properties.bootstrap.servers", "set kafka.bootstrap-servers instead");
         }
-        return new KafkaSettings(bootstrap, topic, dlq, props);
+        int partitions = r.integer("kafka.topic-partitions", DEFAULT_PARTITIONS, 1, 10_000);
+        short rf = (short) r.integer("kafka.replication-factor", -1, -1, 32);
+        if (rf == 0) {
+            r.problem("kafka.replication-factor", "must be -1 (broker default) or at least 1");
+        }
+        return new KafkaSettings(bootstrap, topic, dlq, props, partitions, rf);
     }
 
     private static void checkTopic(ConfigReader r, String path, String topic) {
@@ -61,6 +74,6 @@ public record KafkaSettings(String bootstrapServers, String topic, String dlqTop
     }
 
     public KafkaSettings withTopic(String newTopic) {
-        return new KafkaSettings(bootstrapServers, newTopic, dlqTopic, properties);
+        return new KafkaSettings(bootstrapServers, newTopic, dlqTopic, properties, topicPartitions, replicationFactor);
     }
 }

@@ -13,6 +13,11 @@ public final class MetricRules {
     public static final int MAX_LABEL_NAME_LENGTH = 100;
     /** Longest label value, in characters. */
     public static final int MAX_LABEL_VALUE_LENGTH = 1024;
+    /**
+     * Longest canonical series key, in UTF-8 bytes. Keeps a key within what a PostgreSQL btree
+     * index entry can hold (about 2,700 bytes).
+     */
+    public static final int MAX_SERIES_KEY_BYTES = 2048;
     /** Smallest timestamp accepted: the epoch. */
     public static final long MIN_TIMESTAMP_MS = 0L;
     /** First timestamp rejected: 2100-01-01T00:00:00Z. Anything later is a unit mistake. */
@@ -107,6 +112,36 @@ public final class MetricRules {
             throw new InvalidMetricException("timestamp", timestampMs
                     + " is outside [1970-01-01, 2100-01-01) in epoch milliseconds");
         }
+    }
+
+    /** Checks the size of a canonical series key, throwing with the field and the reason. */
+    public static void checkSeriesKey(String key) {
+        if (key.length() * 3 <= MAX_SERIES_KEY_BYTES) {
+            return; // no string this short can be too long in UTF-8
+        }
+        int bytes = utf8Length(key);
+        if (bytes > MAX_SERIES_KEY_BYTES) {
+            throw new InvalidMetricException("labels", "series key is " + bytes + " bytes in UTF-8, more than "
+                    + MAX_SERIES_KEY_BYTES);
+        }
+    }
+
+    static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 
     static String abbreviate(String s) {

@@ -1,0 +1,465 @@
+package io.mpipe.sink;
+
+import io.mpipe.common.metric.InvalidMetricException;
+import io.mpipe.common.metric.Metric;
+import io.mpipe.common.metric.MetricRules;
+import io.mpipe.common.wire.MetricDecodeException;
+import io.mpipe.common.wire.MetricJson;
+import io.mpipe.sink.batch.Batch;
+import io.mpipe.sink.batch.BatchPolicy;
+import io.mpipe.sink.copy.CopyBatchWriter;
+import io.mpipe.sink.copy.WriteResult;
+import io.mpipe.sink.dlq.DeadLetter;
+import io.mpipe.sink.offsets.OffsetStore;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sink's consume loop: poll, decode, batch; hand a due batch to the writer thread and keep
+ * polling while it is written (so decoding overlaps the database's work); after each commit,
+ * commit the same offsets to Kafka so lag tools see progress.
+ *
+ * <p>Exactly once: a batch's rows and offsets commit in one PostgreSQL transaction; on assignment
+ * every partition is paused until it has been sought to the offset stored in PostgreSQL. When
+ * partitions are revoked, their records in the unwritten batch are dropped (their new owner reads
+ * them again from the stored offset) and the batch being written is waited for, so a revoked
+ * partition's records are written with their offsets or not at all.
+ *
+ * <p>PostgreSQL unreachable: the writer retries the same batch with backoff, and the loop pauses
+ * its partitions (staying in the group) until the batch is in. Nothing is skipped, nothing
+ * committed early.
+ */
+public final class SinkLoop implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
+    private static final Duration POLL = Duration.ofMillis(50);
+    private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+
+    /** Settings of the loop. */
+    public record Options(String topic, long retentionMs, Optional<Instant> startFrom, Duration maxBackoff,
+            Duration revokeWait, Duration shutdownTimeout) {
+    }
+
+    private final Consumer<byte[], byte[]> consumer;
+    private final CopyBatchWriter writer;
+    private final OffsetStore offsets;
+    private final DataSource dataSource;
+    private final BatchPolicy policy;
+    private final SinkMetrics metrics;
+    private final Options options;
+    private final ExecutorService writerThread;
+
+    private Batch building;
+    private Future<WriteResult> inFlight;
+    private final Set<TopicPartition> assigned = new HashSet<>();
+    private final Set<TopicPartition> needSeek = new HashSet<>();
+    private final Set<TopicPartition> paused = new HashSet<>();
+    private final Map<TopicPartition, TopicPartition> tpCache = new HashMap<>();
+    private long nextSeekAttemptMs;
+    private long seekBackoffMs = MIN_BACKOFF.toMillis();
+
+    private volatile boolean stopping;
+    private volatile boolean abandonWrites;
+    private volatile boolean databaseUp = true;
+    private volatile int assignedCount;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final CountDownLatch finished = new CountDownLatch(1);
+
+    public SinkLoop(Consumer<byte[], byte[]> consumer, CopyBatchWriter writer, OffsetStore offsets,
+            DataSource dataSource, BatchPolicy policy, SinkMetrics metrics, Options options) {
+        this.consumer = consumer;
+        this.writer = writer;
+        this.offsets = offsets;
+        this.dataSource = dataSource;
+        this.policy = policy;
+        this.metrics = metrics;
+        this.options = options;
+        this.building = new Batch(policy.maxRows());
+        this.writerThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "sink-writer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public void run() {
+        metrics.up.set(1);
+        try {
+            consumer.subscribe(List.of(options.topic()), new Listener());
+            while (!stopping) {
+                reap(false);
+                seekPending();
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                for (ConsumerRecord<byte[], byte[]> rec : records) {
+                    accept(rec);
+                }
+                if (inFlight == null && policy.isDue(building)) {
+                    handOff();
+                }
+                updatePauses();
+            }
+        } catch (WakeupException e) {
+            if (!stopping) {
+                failure.set(e);
+            }
+        } catch (RuntimeException | Error e) {
+            failure.set(e);
+            log.error("sink loop failed", e);
+        } finally {
+            try {
+                drain();
+            } catch (RuntimeException e) {
+                log.error("sink: final flush failed; nothing of it was committed", e);
+            } finally {
+                metrics.up.set(0);
+                try {
+                    consumer.close(Duration.ofSeconds(10));
+                } catch (RuntimeException e) {
+                    log.warn("closing the consumer: {}", e.toString());
+                }
+                writerThread.shutdownNow();
+                finished.countDown();
+            }
+        }
+    }
+
+    private TopicPartition tp(String topic, int partition) {
+        TopicPartition probe = new TopicPartition(topic, partition);
+        return tpCache.computeIfAbsent(probe, k -> k);
+    }
+
+    private void accept(ConsumerRecord<byte[], byte[]> rec) {
+        metrics.recordsConsumed.inc();
+        TopicPartition tp = tp(rec.topic(), rec.partition());
+        if (needSeek.contains(tp)) {
+            return; // read again after the seek
+        }
+        long now = policy.now();
+        Metric m;
+        String key;
+        try {
+            m = MetricJson.decode(rec.value());
+            key = m.seriesKey();
+            MetricRules.checkSeriesKey(key);
+        } catch (MetricDecodeException e) {
+            deadLetter(tp, rec, e.field(), e.reason(), now);
+            return;
+        } catch (InvalidMetricException e) {
+            deadLetter(tp, rec, e.field(), e.reason(), now);
+            return;
+        }
+        if (options.retentionMs() > 0 && m.timestamp() < now - options.retentionMs()) {
+            metrics.skipped.labels("retention").inc();
+            building.skipExpired(tp, rec.offset(), now);
+            return;
+        }
+        building.add(tp, rec.offset(), m, key, now);
+    }
+
+    private void deadLetter(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec, String field, String reason,
+            long now) {
+        DeadLetter d = new DeadLetter(rec.topic(), rec.partition(), rec.offset(), rec.timestamp(), rec.key(),
+                rec.value(), rec.headers(), field, reason);
+        metrics.deadLetters.labels(d.fieldClass()).inc();
+        log.debug("dead letter {}-{}@{}: {}: {}", rec.topic(), rec.partition(), rec.offset(), field, reason);
+        building.addDeadLetter(tp, d, now);
+    }
+
+    private void handOff() {
+        Batch batch = building;
+        building = new Batch(policy.maxRows());
+        inFlight = writerThread.submit(() -> writeWithRetry(batch));
+    }
+
+    private WriteResult writeWithRetry(Batch batch) throws InterruptedException {
+        long backoff = MIN_BACKOFF.toMillis();
+        int attempt = 0;
+        while (true) {
+            try {
+                WriteResult r = writer.write(batch);
+                if (!databaseUp) {
+                    log.info("sink: PostgreSQL accepts writes again after {} retries", attempt);
+                }
+                databaseUp = true;
+                metrics.up.set(1);
+                return r;
+            } catch (SQLException | RuntimeException e) {
+                attempt++;
+                databaseUp = false;
+                metrics.up.set(0);
+                metrics.retries.inc();
+                metrics.batches.labels("failed").inc();
+                if (abandonWrites) {
+                    throw new IllegalStateException("batch abandoned at shutdown after " + attempt + " attempts", e);
+                }
+                log.warn("sink: writing batch of {} rows (offsets {}) failed, attempt {}; retrying in {} ms: {}",
+                        batch.size(), batch.nextOffsets(), attempt, backoff, describe(e));
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, options.maxBackoff().toMillis());
+            }
+        }
+    }
+
+    private static String describe(Throwable e) {
+        String msg = e.getMessage();
+        if (e instanceof SQLException s && s.getSQLState() != null) {
+            msg = "[" + s.getSQLState() + "] " + msg;
+        }
+        return e.getClass().getSimpleName() + ": " + msg;
+    }
+
+    /** Collects a finished write: metrics, and the Kafka commit. With {@code block}, waits for it. */
+    private void reap(boolean block) {
+        if (inFlight == null || (!block && !inFlight.isDone())) {
+            return;
+        }
+        try {
+            WriteResult r = inFlight.get();
+            metrics.committed(r);
+            commitToKafka(r.nextOffsets(), false);
+        } catch (ExecutionException e) {
+            log.warn("sink: batch not written: {}", e.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            inFlight = null;
+        }
+    }
+
+    private boolean awaitInFlight(Duration max) {
+        if (inFlight == null) {
+            return true;
+        }
+        try {
+            inFlight.get(max.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            // reaped below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        reap(true);
+        return true;
+    }
+
+    private void commitToKafka(Map<TopicPartition, Long> nextOffsets, boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        nextOffsets.forEach((tp, off) -> {
+            if (assigned.contains(tp)) {
+                commit.put(tp, new OffsetAndMetadata(off));
+            }
+        });
+        if (commit.isEmpty()) {
+            return;
+        }
+        try {
+            if (sync) {
+                consumer.commitSync(commit, Duration.ofSeconds(10));
+            } else {
+                consumer.commitAsync(commit, (o, e) -> {
+                    if (e != null) {
+                        log.debug("Kafka offset commit failed (PostgreSQL holds the offsets): {}", e.toString());
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            log.debug("Kafka offset commit failed (PostgreSQL holds the offsets): {}", e.toString());
+        }
+    }
+
+    /** Seeks newly assigned partitions to the offsets stored in PostgreSQL. */
+    private void seekPending() {
+        if (needSeek.isEmpty() || policy.now() < nextSeekAttemptMs) {
+            return;
+        }
+        Map<TopicPartition, Long> stored;
+        try {
+            stored = offsets.read(dataSource, needSeek);
+        } catch (SQLException e) {
+            databaseUp = false;
+            metrics.up.set(0);
+            metrics.retries.inc();
+            log.warn("sink: cannot read stored offsets for {} ({}); partitions stay paused, retrying in {} ms",
+                    needSeek, describe(e), seekBackoffMs);
+            nextSeekAttemptMs = policy.now() + seekBackoffMs;
+            seekBackoffMs = Math.min(seekBackoffMs * 2, options.maxBackoff().toMillis());
+            return;
+        }
+        seekBackoffMs = MIN_BACKOFF.toMillis();
+        Set<TopicPartition> fresh = new HashSet<>();
+        for (TopicPartition tp : needSeek) {
+            Long off = stored.get(tp);
+            if (off != null) {
+                consumer.seek(tp, off);
+            } else {
+                fresh.add(tp);
+            }
+        }
+        if (!fresh.isEmpty()) {
+            if (options.startFrom().isPresent()) {
+                Map<TopicPartition, Long> query = new HashMap<>();
+                fresh.forEach(tp -> query.put(tp, options.startFrom().get().toEpochMilli()));
+                Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query, Duration.ofSeconds(30));
+                List<TopicPartition> toEnd = new java.util.ArrayList<>();
+                for (TopicPartition tp : fresh) {
+                    OffsetAndTimestamp o = found.get(tp);
+                    if (o != null) {
+                        consumer.seek(tp, o.offset());
+                    } else {
+                        toEnd.add(tp);
+                    }
+                }
+                consumer.seekToEnd(toEnd);
+                log.info("sink: no stored offsets for {}; started from {}", fresh, options.startFrom().get());
+            } else {
+                consumer.seekToBeginning(fresh);
+                log.info("sink: no stored offsets for {}; starting from the beginning", fresh);
+            }
+        }
+        needSeek.clear();
+    }
+
+    private void updatePauses() {
+        Set<TopicPartition> desired = new HashSet<>(needSeek);
+        if (inFlight != null && policy.isFull(building)) {
+            desired.addAll(assigned);
+        }
+        desired.retainAll(assigned);
+        Set<TopicPartition> toPause = new HashSet<>(desired);
+        toPause.removeAll(paused);
+        Set<TopicPartition> toResume = new HashSet<>(paused);
+        toResume.removeAll(desired);
+        toResume.retainAll(assigned);
+        if (!toPause.isEmpty()) {
+            consumer.pause(toPause);
+        }
+        if (!toResume.isEmpty()) {
+            consumer.resume(toResume);
+        }
+        paused.clear();
+        paused.addAll(desired);
+    }
+
+    private void drain() {
+        reap(true);
+        if (failure.get() == null && !building.isEmpty()) {
+            handOff();
+            if (!awaitInFlight(options.shutdownTimeout())) {
+                abandonWrites = true;
+                log.warn("sink: last batch not written within {}; nothing of it is committed, it will be read"
+                        + " again on restart", options.shutdownTimeout());
+                inFlight.cancel(true);
+                inFlight = null;
+            }
+        }
+        if (inFlight != null && !awaitInFlight(options.shutdownTimeout())) {
+            abandonWrites = true;
+            inFlight.cancel(true);
+            inFlight = null;
+        }
+    }
+
+    private final class Listener implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (revoked.isEmpty()) {
+                return;
+            }
+            building.removePartitions(revoked);
+            if (!awaitInFlight(options.revokeWait())) {
+                log.warn("sink: batch still being written when {} were revoked; its offsets only ever move"
+                        + " forward and its rows are de-duplicated, so the new owner may rewrite but not lose"
+                        + " or double them", revoked);
+            }
+            assigned.removeAll(revoked);
+            needSeek.removeAll(revoked);
+            paused.removeAll(revoked);
+            assignedCount = assigned.size();
+            log.info("sink: partitions revoked: {}", revoked);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            building.removePartitions(lost);
+            assigned.removeAll(lost);
+            needSeek.removeAll(lost);
+            paused.removeAll(lost);
+            assignedCount = assigned.size();
+            log.warn("sink: partitions lost: {}", lost);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> added) {
+            if (added.isEmpty()) {
+                return;
+            }
+            assigned.addAll(added);
+            assignedCount = assigned.size();
+            needSeek.addAll(added);
+            consumer.pause(added);
+            paused.addAll(added);
+            nextSeekAttemptMs = 0;
+            log.info("sink: partitions assigned: {}", added);
+            seekPending();
+            updatePauses();
+        }
+    }
+
+    /** Asks the loop to finish: flush the current batch, commit, leave the group. */
+    public void stop() {
+        stopping = true;
+        consumer.wakeup();
+    }
+
+    /** Waits for the loop to finish; true if it did within {@code timeout}. */
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public boolean isRunning() {
+        return finished.getCount() > 0;
+    }
+
+    /** Partitions this instance holds now. */
+    public int assignedPartitions() {
+        return assignedCount;
+    }
+
+    public boolean databaseUp() {
+        return databaseUp;
+    }
+
+    /** Set when the loop ended on an error rather than {@link #stop()}. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+}

@@ -1,0 +1,27 @@
+package io.mpipe.sink.copy;
+
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * What one committed batch did.
+ *
+ * @param rows            sample rows in the batch
+ * @param inserted        rows that were new (the rest were already stored)
+ * @param deadLetters     records sent to the dead-letter topic
+ * @param nextOffsets     offsets stored with the rows
+ * @param newestTimestamp newest sample timestamp in the batch, or {@link Long#MIN_VALUE}
+ * @param commitNanos     time from the first statement to the commit
+ * @param deduplicated    true when the batch needed the duplicate-skipping path
+ */
+public record WriteResult(int rows, long inserted, int deadLetters, Map<TopicPartition, Long> nextOffsets,
+        long newestTimestamp, long commitNanos, boolean deduplicated) {
+
+    public WriteResult {
+        nextOffsets = Map.copyOf(nextOffsets);
+    }
+
+    public long duplicates() {
+        return rows - inserted;
+    }
+}

@@ -1,0 +1,138 @@
+package io.mpipe.sink.schema;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Time partitions of {@code samples}: aligned to multiples of the interval since the epoch (UTC),
+ * named {@code samples_YYYYMMDD} (or {@code samples_YYYYMMDD_HH} for sub-day intervals). Creates
+ * them ahead of need and on demand for replayed old data; drops those past retention.
+ *
+ * <p>Not thread-safe: each user keeps its own instance (the set of known partitions is a cache).
+ */
+public final class PartitionMaintainer {
+    private static final Logger log = LoggerFactory.getLogger(PartitionMaintainer.class);
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter HOUR = DateTimeFormatter.ofPattern("yyyyMMdd_HH").withZone(ZoneOffset.UTC);
+
+    private final long intervalMs;
+    private final Set<Long> known = new HashSet<>();
+
+    /**
+     * @param interval a whole number of hours that divides a day, or a whole number of days
+     */
+    public PartitionMaintainer(Duration interval) {
+        this.intervalMs = interval.toMillis();
+        if (!validInterval(interval)) {
+            throw new IllegalArgumentException("partition interval " + interval + " must be whole hours dividing a day,"
+                    + " or whole days");
+        }
+    }
+
+    public static boolean validInterval(Duration d) {
+        long ms = d.toMillis();
+        if (ms <= 0 || ms % 3_600_000L != 0) {
+            return false;
+        }
+        long hours = ms / 3_600_000L;
+        return hours % 24 == 0 || 24 % hours == 0;
+    }
+
+    /** Start (epoch ms) of the partition holding {@code tsMillis}. */
+    public long partitionStart(long tsMillis) {
+        return Math.floorDiv(tsMillis, intervalMs) * intervalMs;
+    }
+
+    public String partitionName(long startMs) {
+        return "samples_" + (intervalMs % 86_400_000L == 0 ? DAY : HOUR).format(Instant.ofEpochMilli(startMs));
+    }
+
+    /**
+     * Ensures the partitions starting at each of {@code starts} exist, in the caller's connection
+     * (committed by the caller). Returns how many were created.
+     */
+    public int ensure(Connection c, Iterable<Long> starts) throws SQLException {
+        int created = 0;
+        List<Long> toCheck = new ArrayList<>();
+        for (long s : starts) {
+            if (!known.contains(s)) {
+                toCheck.add(s);
+            }
+        }
+        if (toCheck.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT ensure_sample_partition(?, ?, ?)")) {
+            for (long s : toCheck) {
+                ps.setString(1, partitionName(s));
+                ps.setObject(2, utc(s));
+                ps.setObject(3, utc(s + intervalMs));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        created++;
+                        log.info("created partition {}", partitionName(s));
+                    }
+                }
+            }
+        }
+        known.addAll(toCheck);
+        return created;
+    }
+
+    /** Creates the partitions from now through {@code ahead} intervals ahead; commits. */
+    public int ensureAhead(DataSource ds, Clock clock, int ahead) throws SQLException {
+        long first = partitionStart(clock.millis());
+        List<Long> starts = new ArrayList<>();
+        for (int i = 0; i <= ahead; i++) {
+            starts.add(first + i * intervalMs);
+        }
+        try (Connection c = ds.getConnection()) {
+            return ensure(c, starts);
+        }
+    }
+
+    /** Drops partitions that end at or before {@code now - retention}; returns their names. */
+    public List<String> dropExpired(DataSource ds, Clock clock, Duration retention) throws SQLException {
+        Instant cutoff = clock.instant().minus(retention);
+        List<String> dropped = new ArrayList<>();
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT drop_sample_partitions_before(?)")) {
+            ps.setObject(1, utc(cutoff.toEpochMilli()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    dropped.add(rs.getString(1));
+                }
+            }
+        }
+        if (!dropped.isEmpty()) {
+            log.info("retention {}: dropped partitions {}", retention, dropped);
+            known.clear();
+        }
+        return dropped;
+    }
+
+    static OffsetDateTime utc(long epochMs) {
+        return OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneOffset.UTC);
+    }
+
+    /** Forgets what is known to exist (after an error, or a drop by someone else). */
+    public void forget() {
+        known.clear();
+    }
+}

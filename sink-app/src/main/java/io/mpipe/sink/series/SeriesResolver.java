@@ -1,0 +1,131 @@
+package io.mpipe.sink.series;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mpipe.common.metric.Metric;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns series keys into ids: from the {@link SeriesCache}, else from the {@code series} table,
+ * inserting new series in bulk. Runs in its own committed transaction before the samples' one,
+ * so a cached id always names a committed row.
+ */
+public final class SeriesResolver {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final SeriesCache cache;
+
+    public SeriesResolver(SeriesCache cache) {
+        this.cache = cache;
+    }
+
+    public SeriesCache cache() {
+        return cache;
+    }
+
+    /**
+     * Resolves every key; {@code metricsByKey} supplies name and labels for keys that may be new.
+     * Commits on {@code c} (which must not be in auto-commit mode) when it had to ask the database.
+     *
+     * @return key to id, for every key in {@code metricsByKey}
+     */
+    public Map<String, Long> resolve(Connection c, Map<String, Metric> metricsByKey) throws SQLException {
+        Map<String, Long> ids = new HashMap<>(metricsByKey.size() * 2);
+        List<String> missing = new ArrayList<>();
+        for (String key : metricsByKey.keySet()) {
+            long id = cache.get(key);
+            if (id >= 0) {
+                ids.put(key, id);
+            } else {
+                missing.add(key);
+            }
+        }
+        if (missing.isEmpty()) {
+            return ids;
+        }
+        Map<String, Long> found = select(c, missing);
+        List<String> toInsert = new ArrayList<>();
+        for (String key : missing) {
+            if (!found.containsKey(key)) {
+                toInsert.add(key);
+            }
+        }
+        if (!toInsert.isEmpty()) {
+            found.putAll(insert(c, toInsert, metricsByKey));
+            if (found.size() < missing.size()) {
+                // inserted concurrently by another sink instance: now committed, so visible
+                List<String> still = new ArrayList<>();
+                for (String key : toInsert) {
+                    if (!found.containsKey(key)) {
+                        still.add(key);
+                    }
+                }
+                found.putAll(select(c, still));
+            }
+        }
+        c.commit();
+        for (String key : missing) {
+            Long id = found.get(key);
+            if (id == null) {
+                throw new SQLException("series " + key + " could not be inserted or found");
+            }
+            ids.put(key, id);
+            cache.put(key, id);
+        }
+        return ids;
+    }
+
+    private static Map<String, Long> select(Connection c, List<String> keys) throws SQLException {
+        Map<String, Long> out = new HashMap<>(keys.size() * 2);
+        try (PreparedStatement ps = c.prepareStatement("SELECT key, id FROM series WHERE key = ANY (?)")) {
+            Array arr = c.createArrayOf("text", keys.toArray());
+            ps.setArray(1, arr);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            arr.free();
+        }
+        return out;
+    }
+
+    private static Map<String, Long> insert(Connection c, List<String> keys, Map<String, Metric> metricsByKey)
+            throws SQLException {
+        String[] names = new String[keys.size()];
+        String[] labels = new String[keys.size()];
+        for (int i = 0; i < keys.size(); i++) {
+            Metric m = metricsByKey.get(keys.get(i));
+            names[i] = m.name();
+            try {
+                labels[i] = JSON.writeValueAsString(m.labels());
+            } catch (JsonProcessingException e) {
+                throw new SQLException("encoding labels of " + keys.get(i), e);
+            }
+        }
+        Map<String, Long> out = new HashMap<>(keys.size() * 2);
+        // sorted by key so that two instances inserting overlapping sets take row locks in one order
+        String sql = "INSERT INTO series (key, name, labels) "
+                + "SELECT k, n, l::jsonb FROM unnest(?::text[], ?::text[], ?::text[]) AS t(k, n, l) ORDER BY k "
+                + "ON CONFLICT (key) DO NOTHING RETURNING key, id";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setArray(1, c.createArrayOf("text", keys.toArray()));
+            ps.setArray(2, c.createArrayOf("text", names));
+            ps.setArray(3, c.createArrayOf("text", labels));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+        }
+        return out;
+    }
+}

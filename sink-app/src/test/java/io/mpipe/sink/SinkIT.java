@@ -1,0 +1,205 @@
+package io.mpipe.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mpipe.common.metric.Labels;
+import io.mpipe.common.metric.Metric;
+import io.mpipe.common.wire.WireFormat;
+import io.mpipe.testsupport.TestDatabase;
+import io.mpipe.testsupport.TestKafka;
+import io.mpipe.testsupport.WithKafka;
+import io.mpipe.testsupport.WithPostgres;
+import io.prometheus.client.CollectorRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+
+@WithKafka
+@WithPostgres
+class SinkIT {
+
+    @Test
+    void shouldStoreExactlyOneHundredThousandRecordsWithTheirValuesAndLabels(TestKafka kafka, TestDatabase db)
+            throws Exception {
+        String topic = kafka.newTopic("sink-100k", 4);
+        List<Metric> sent = SinkFixtures.metrics(100_000, 1_000, "sink_test_value");
+        SinkFixtures.produce(kafka.bootstrapServers(), topic, sent);
+        CollectorRegistry registry = new CollectorRegistry();
+        try (SinkApp sink = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic,
+                kafka.newGroup("sink")), registry)) {
+            SinkFixtures.awaitRows(db, 100_000, Duration.ofSeconds(90));
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    registry.getSampleValue("sink_rows_written_total") == 100_000.0);
+        }
+        assertThat(SinkFixtures.rows(db)).isEqualTo(100_000);
+        assertThat(SinkFixtures.stored(db)).isEqualTo(new HashSet<>(sent));
+        assertThat(db.queryLong("SELECT count(*) FROM series")).isEqualTo(1_000);
+        assertThat(db.queryLong("SELECT sum(next_offset) FROM sink_offsets")).isEqualTo(100_000);
+        assertThat(registry.getSampleValue("sink_duplicate_rows_total")).isZero();
+        assertThat(registry.getSampleValue("sink_series_cache_misses_total")).isEqualTo(1_000.0);
+    }
+
+    @Test
+    void shouldAddNothingWhenTheSameRecordsArriveAgain(TestKafka kafka, TestDatabase db) {
+        String topic = kafka.newTopic("sink-replay", 4);
+        List<Metric> sent = SinkFixtures.metrics(50_000, 500, "sink_replayed");
+        CollectorRegistry registry = new CollectorRegistry();
+        try (SinkApp sink = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic,
+                kafka.newGroup("sink")), registry)) {
+            SinkFixtures.produce(kafka.bootstrapServers(), topic, sent);
+            SinkFixtures.awaitRows(db, 50_000, Duration.ofSeconds(60));
+            SinkFixtures.produce(kafka.bootstrapServers(), topic, sent);
+            await().atMost(Duration.ofSeconds(60)).until(() ->
+                    db.queryLong("SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == 100_000);
+            assertThat(registry.getSampleValue("sink_duplicate_rows_total")).isEqualTo(50_000.0);
+        }
+        assertThat(SinkFixtures.rows(db)).isEqualTo(50_000);
+    }
+
+    @Test
+    void shouldSendPoisonRecordsToTheDeadLetterTopicAndStoreEveryGoodOne(TestKafka kafka, TestDatabase db) {
+        String topic = kafka.newTopic("sink-poison", 2);
+        String dlq = topic + ".dlq";
+        List<Metric> good = SinkFixtures.metrics(1_000, 10, "sink_good");
+        Map<String, String> poison = new HashMap<>();
+        poison.put("not json at all", "json");
+        poison.put("{\"name\":\"x\",\"timestamp\":\"yesterday\",\"value\":1}", "timestamp");
+        poison.put("{\"name\":\"x\",\"timestamp\":1,\"value\":{}}", "value");
+        poison.put("{\"name\":\"bad-name\",\"timestamp\":1,\"value\":1}", "name");
+        StringBuilder big = new StringBuilder("{\"name\":\"x\",\"timestamp\":1,\"value\":1,\"labels\":{");
+        for (int i = 0; i < 40; i++) {
+            big.append(i == 0 ? "" : ",").append("\"l").append(i).append("\":\"v\"");
+        }
+        poison.put(big.append("}}").toString(), "labels");
+        StringBuilder longKey = new StringBuilder("{\"name\":\"x\",\"timestamp\":1,\"value\":1,\"labels\":{");
+        for (int i = 0; i < 3; i++) {
+            longKey.append(i == 0 ? "" : ",").append("\"l").append(i).append("\":\"").append("é".repeat(1000)).append('"');
+        }
+        poison.put(longKey.append("}}").toString(), "labels");
+
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        List<String> poisonValues = new ArrayList<>(poison.keySet());
+        for (int i = 0; i < good.size(); i++) {
+            records.add(WireFormat.record(topic, good.get(i)));
+            if (i % 150 == 0 && i / 150 < poisonValues.size()) {
+                records.add(new ProducerRecord<>(topic, (i / 150) % 2, null,
+                        poisonValues.get(i / 150).getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+        records.add(new ProducerRecord<>(topic, 0, "tombstone".getBytes(StandardCharsets.UTF_8), null));
+        SinkFixtures.produceRaw(kafka.bootstrapServers(), records);
+
+        CollectorRegistry registry = new CollectorRegistry();
+        try (SinkApp sink = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic,
+                kafka.newGroup("sink")), registry)) {
+            SinkFixtures.awaitRows(db, 1_000, Duration.ofSeconds(60));
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    db.queryLong("SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == records.size());
+        }
+        assertThat(SinkFixtures.rows(db)).isEqualTo(1_000);
+
+        Map<String, Map<String, String>> dead = readDlq(kafka, dlq, poison.size() + 1);
+        assertThat(dead).hasSize(poison.size() + 1);
+        poison.forEach((value, field) -> {
+            Map<String, String> h = dead.get(value);
+            assertThat(h).as("dead letter for %s", value.substring(0, Math.min(40, value.length()))).isNotNull();
+            assertThat(h.get(WireFormat.DLQ_FIELD_HEADER)).startsWith(field);
+            assertThat(h.get(WireFormat.DLQ_REASON_HEADER)).isNotBlank();
+            assertThat(h.get(WireFormat.DLQ_TOPIC_HEADER)).isEqualTo(topic);
+            assertThat(h).containsKeys(WireFormat.DLQ_PARTITION_HEADER, WireFormat.DLQ_OFFSET_HEADER);
+        });
+        assertThat(dead.get("")).containsEntry(WireFormat.DLQ_REASON_HEADER, "record has no value (null)");
+        assertThat(registry.getSampleValue("sink_dlq_records_total", new String[] {"field"},
+                new String[] {"labels"})).isEqualTo(2.0);
+    }
+
+    /** Value (empty for a null value) to headers, for {@code n} records of the DLQ topic. */
+    private static Map<String, Map<String, String>> readDlq(TestKafka kafka, String dlq, int n) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, kafka.newGroup("dlq-reader"));
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        Map<String, Map<String, String>> out = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            c.subscribe(List.of(dlq));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (out.size() < n && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    Map<String, String> h = new HashMap<>();
+                    for (Header header : r.headers()) {
+                        h.put(header.key(), new String(header.value(), StandardCharsets.UTF_8));
+                    }
+                    out.put(r.value() == null ? "" : new String(r.value(), StandardCharsets.UTF_8), h);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void shouldShareThePartitionsBetweenTwoInstancesOfOneGroupAndStoreTheExactTotal(TestKafka kafka,
+            TestDatabase db) throws Exception {
+        String topic = kafka.newTopic("sink-two", 4);
+        String group = kafka.newGroup("sink");
+        List<Metric> first = SinkFixtures.metrics(40_000, 400, "sink_shared_a");
+        List<Metric> second = SinkFixtures.metrics(40_000, 400, "sink_shared_b");
+        CollectorRegistry r1 = new CollectorRegistry();
+        CollectorRegistry r2 = new CollectorRegistry();
+        try (SinkApp a = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic, group), r1)) {
+            SinkFixtures.produce(kafka.bootstrapServers(), topic, first);
+            try (SinkApp b = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic, group), r2)) {
+                await().atMost(Duration.ofSeconds(30)).until(() ->
+                        a.loop().assignedPartitions() == 2 && b.loop().assignedPartitions() == 2);
+                SinkFixtures.produce(kafka.bootstrapServers(), topic, second);
+                SinkFixtures.awaitRows(db, 80_000, Duration.ofSeconds(90));
+                await().atMost(Duration.ofSeconds(30)).until(() ->
+                        db.queryLong("SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == 80_000);
+                // both took part: each wrote rows
+                assertThat(r1.getSampleValue("sink_rows_written_total")).isPositive();
+                assertThat(r2.getSampleValue("sink_rows_written_total")).isPositive();
+            }
+        }
+        assertThat(SinkFixtures.rows(db)).isEqualTo(80_000);
+        Set<Metric> expected = new HashSet<>(first);
+        expected.addAll(second);
+        assertThat(SinkFixtures.stored(db)).isEqualTo(expected);
+    }
+
+    @Test
+    void shouldSkipAndCountSamplesOlderThanRetention(TestKafka kafka, TestDatabase db) {
+        String topic = kafka.newTopic("sink-retention", 1);
+        long now = System.currentTimeMillis();
+        List<Metric> ms = List.of(
+                new Metric("sink_age", now - Duration.ofDays(40).toMillis(), 1, Labels.EMPTY),
+                new Metric("sink_age", now - Duration.ofDays(2).toMillis(), 2, Labels.EMPTY),
+                new Metric("sink_age", now - 1000, 3, Labels.EMPTY));
+        SinkFixtures.produce(kafka.bootstrapServers(), topic, ms);
+        CollectorRegistry registry = new CollectorRegistry();
+        try (SinkApp sink = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic,
+                kafka.newGroup("sink")), registry)) {
+            SinkFixtures.awaitRows(db, 2, Duration.ofSeconds(30));
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    db.queryLong("SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == 3);
+        }
+        assertThat(SinkFixtures.rows(db)).isEqualTo(2);
+        assertThat(registry.getSampleValue("sink_samples_skipped_total", new String[] {"reason"},
+                new String[] {"retention"})).isEqualTo(1.0);
+        // the replayed two-day-old sample got a partition of its own, created on demand
+        assertThat(db.queryLong("SELECT count(*) FROM sample_partitions")).isGreaterThanOrEqualTo(2);
+    }
+}

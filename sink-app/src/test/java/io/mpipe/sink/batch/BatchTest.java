@@ -1,0 +1,104 @@
+package io.mpipe.sink.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mpipe.common.metric.Labels;
+import io.mpipe.common.metric.Metric;
+import io.mpipe.sink.dlq.DeadLetter;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class BatchTest {
+    private static final TopicPartition P0 = new TopicPartition("metrics", 0);
+    private static final TopicPartition P1 = new TopicPartition("metrics", 1);
+
+    private static Metric m(long ts) {
+        return new Metric("m", ts, ts, Labels.EMPTY);
+    }
+
+    @Test
+    void shouldTrackTheNextOffsetOfEveryPartitionWhetherStoredOrNot() {
+        Batch b = new Batch(4);
+        b.add(P0, 10, m(1), "m", 0);
+        b.add(P0, 11, m(2), "m", 0);
+        b.skipExpired(P0, 12, 0);
+        b.addDeadLetter(P1, new DeadLetter("metrics", 1, 7, 0, null, new byte[0], null, "json", "bad"), 0);
+        assertThat(b.size()).isEqualTo(2);
+        assertThat(b.nextOffsets()).isEqualTo(Map.of(P0, 13L, P1, 8L));
+        assertThat(b.deadLetters()).hasSize(1);
+        assertThat(b.skippedRetention()).isEqualTo(1);
+        assertThat(b.newestTimestamp()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldDropEverythingOfRevokedPartitions() {
+        Batch b = new Batch(2);
+        for (int i = 0; i < 100; i++) {
+            b.add(i % 2 == 0 ? P0 : P1, i, m(i), "m", 0);
+        }
+        b.addDeadLetter(P1, new DeadLetter("metrics", 1, 200, 0, null, new byte[0], null, "json", "bad"), 0);
+        b.removePartitions(List.of(P1));
+        assertThat(b.size()).isEqualTo(50);
+        for (int i = 0; i < 50; i++) {
+            assertThat(b.metric(i).timestamp() % 2).isZero();
+        }
+        assertThat(b.nextOffsets()).isEqualTo(Map.of(P0, 99L));
+        assertThat(b.deadLetters()).isEmpty();
+        assertThat(b.newestTimestamp()).isEqualTo(98);
+        b.removePartitions(List.of(P0));
+        assertThat(b.isEmpty()).isTrue();
+        assertThat(b.createdAtMs()).isEqualTo(-1);
+    }
+
+    @Test
+    void shouldBeDueWhenFullOrOldEnough() {
+        MutableClock clock = new MutableClock();
+        BatchPolicy p = new BatchPolicy(3, Duration.ofMillis(100), clock);
+        Batch b = new Batch(3);
+        assertThat(p.isDue(b)).isFalse();
+        b.add(P0, 0, m(1), "m", p.now());
+        assertThat(p.isDue(b)).isFalse();
+        assertThat(p.millisUntilDue(b)).isEqualTo(100);
+        clock.advance(99);
+        assertThat(p.isDue(b)).isFalse();
+        clock.advance(1);
+        assertThat(p.isDue(b)).isTrue();
+
+        Batch full = new Batch(3);
+        for (int i = 0; i < 3; i++) {
+            full.add(P0, i, m(i), "m", p.now());
+        }
+        assertThat(p.isFull(full)).isTrue();
+        assertThat(p.isDue(full)).isTrue();
+    }
+
+    static final class MutableClock extends Clock {
+        private long now = 1_000_000;
+
+        void advance(long ms) {
+            now += ms;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(now);
+        }
+    }
+}
