@@ -66,6 +66,12 @@ public final class SinkApp implements AutoCloseable {
 
     /** Starts the sink. Migrations, when enabled, run before anything is consumed. */
     public static SinkApp start(SinkConfig config, CollectorRegistry registry) {
+        return start(config, registry, r -> { });
+    }
+
+    /** Starts the sink; {@code onCommit} hears of every committed batch (benchmarks time them). */
+    public static SinkApp start(SinkConfig config, CollectorRegistry registry,
+            java.util.function.Consumer<io.mpipe.sink.copy.WriteResult> onCommit) {
         Clock clock = Clock.systemUTC();
         HikariDataSource pool = Database.pool(config.postgres(), "sink-" + config.group());
         try {
@@ -88,8 +94,10 @@ public final class SinkApp implements AutoCloseable {
                     new DeadLetterPublisher(dlqProducer, config.kafka().dlqTopic()), config.dedup());
             SinkLoop loop = new SinkLoop(consumer, writer, offsets, pool,
                     new BatchPolicy(config.batchMaxRows(), config.batchMaxAge(), clock), metrics,
-                    new SinkLoop.Options(config.kafka().topic(), config.retention().toMillis(), config.startFrom(),
-                            config.maxBackoff(), Duration.ofSeconds(30), config.shutdownTimeout()));
+                    new SinkLoop.Options(config.kafka().topic(), config.retention().toMillis(),
+                            config.partitionInterval().toMillis(), config.startFrom(),
+                            config.maxBackoff(), Duration.ofSeconds(30), config.shutdownTimeout(),
+                            maxPollRecords(config)), onCommit);
             ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "sink-maintenance");
                 t.setDaemon(true);
@@ -136,6 +144,11 @@ public final class SinkApp implements AutoCloseable {
         return loop.isRunning() && loop.databaseUp() ? Health.up(d) : Health.down(d);
     }
 
+    static int maxPollRecords(SinkConfig c) {
+        String configured = c.consumerProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
+        return configured != null ? Integer.parseInt(configured) : Math.min(10_000, Math.max(500, c.batchMaxRows()));
+    }
+
     static Properties consumerProps(SinkConfig c, int instance) {
         Properties p = c.kafka().clientProperties();
         p.put(ConsumerConfig.GROUP_ID_CONFIG, c.group());
@@ -144,7 +157,7 @@ public final class SinkApp implements AutoCloseable {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.min(10_000, Math.max(500, c.batchMaxRows()))));
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(maxPollRecords(c)));
         p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(4 * 1024 * 1024));
         p.putAll(c.consumerProperties());

@@ -40,6 +40,8 @@ public record SinkConfig(
         Duration shutdownTimeout,
         Map<String, String> consumerProperties) {
 
+    /** The config sections the sink reads; unknown keys in them are errors. */
+    public static final String[] SECTIONS = {"kafka", "postgres", "logging", "sink"};
     public static final int DEFAULT_PORT = 9402;
     public static final String DEFAULT_GROUP = "metrics-sink";
     public static final int DEFAULT_BATCH_MAX_ROWS = 20_000;
@@ -61,7 +63,7 @@ public record SinkConfig(
     public static SinkConfig load(ConfigSource source) {
         ConfigReader r = source.reader();
         SinkConfig c = read(r);
-        r.rejectUnknownKeys("kafka", "postgres", "logging", "sink");
+        r.rejectUnknownKeys(SECTIONS);
         r.throwIfInvalid();
         return c;
     }

@@ -43,7 +43,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The sink's consume loop: poll, decode, batch; hand a due batch to the writer thread and keep
- * polling while it is written (so decoding overlaps the database's work); after each commit,
+ * polling while it is written (so decoding overlaps the database's work). A batch goes when it is
+ * full, when its first record has waited {@code max-age}, or, if the writer is idle, as soon as the
+ * loop has read everything there is; so batches are large under load and small when latency is
+ * all that matters. After each commit,
  * commit the same offsets to Kafka so lag tools see progress.
  *
  * <p>Exactly once: a batch's rows and offsets commit in one PostgreSQL transaction; on assignment
@@ -60,10 +63,12 @@ public final class SinkLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
     private static final Duration POLL = Duration.ofMillis(50);
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+    /** Longest wait on a busy writer before polling again (the poll keeps the group membership). */
+    private static final Duration BACKPRESSURE_WAIT = Duration.ofMillis(500);
 
     /** Settings of the loop. */
-    public record Options(String topic, long retentionMs, Optional<Instant> startFrom, Duration maxBackoff,
-            Duration revokeWait, Duration shutdownTimeout) {
+    public record Options(String topic, long retentionMs, long partitionIntervalMs, Optional<Instant> startFrom,
+            Duration maxBackoff, Duration revokeWait, Duration shutdownTimeout, int maxPollRecords) {
     }
 
     private final Consumer<byte[], byte[]> consumer;
@@ -74,13 +79,13 @@ public final class SinkLoop implements Runnable {
     private final SinkMetrics metrics;
     private final Options options;
     private final ExecutorService writerThread;
+    private final java.util.function.Consumer<WriteResult> onCommit;
 
     private Batch building;
     private Future<WriteResult> inFlight;
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Set<TopicPartition> needSeek = new HashSet<>();
     private final Set<TopicPartition> paused = new HashSet<>();
-    private final Map<TopicPartition, TopicPartition> tpCache = new HashMap<>();
     private long nextSeekAttemptMs;
     private long seekBackoffMs = MIN_BACKOFF.toMillis();
 
@@ -88,11 +93,15 @@ public final class SinkLoop implements Runnable {
     private volatile boolean abandonWrites;
     private volatile boolean databaseUp = true;
     private volatile int assignedCount;
+    private boolean caughtUp;
+    private final int maxPollRecords;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CountDownLatch finished = new CountDownLatch(1);
 
     public SinkLoop(Consumer<byte[], byte[]> consumer, CopyBatchWriter writer, OffsetStore offsets,
-            DataSource dataSource, BatchPolicy policy, SinkMetrics metrics, Options options) {
+            DataSource dataSource, BatchPolicy policy, SinkMetrics metrics, Options options,
+            java.util.function.Consumer<WriteResult> onCommit) {
+        this.onCommit = onCommit;
         this.consumer = consumer;
         this.writer = writer;
         this.offsets = offsets;
@@ -100,7 +109,8 @@ public final class SinkLoop implements Runnable {
         this.policy = policy;
         this.metrics = metrics;
         this.options = options;
-        this.building = new Batch(policy.maxRows());
+        this.maxPollRecords = options.maxPollRecords();
+        this.building = new Batch(policy.maxRows(), options.partitionIntervalMs());
         this.writerThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "sink-writer");
             t.setDaemon(true);
@@ -116,14 +126,34 @@ public final class SinkLoop implements Runnable {
             while (!stopping) {
                 reap(false);
                 seekPending();
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
-                for (ConsumerRecord<byte[], byte[]> rec : records) {
-                    accept(rec);
+                if (inFlight != null && policy.isFull(building)) {
+                    // backpressure: wait for the writer itself, not for a paused poll to time out, so the
+                    // next batch goes to PostgreSQL the moment the last one is in
+                    waitQuietly(BACKPRESSURE_WAIT);
+                    reap(false);
                 }
                 if (inFlight == null && policy.isDue(building)) {
                     handOff();
                 }
                 updatePauses();
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout());
+                caughtUp = records.count() < maxPollRecords;
+                if (!records.isEmpty()) {
+                    metrics.recordsConsumed.inc(records.count());
+                    for (TopicPartition tp : records.partitions()) {
+                        boolean skip = needSeek.contains(tp); // read again after the seek
+                        for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
+                            if (!skip) {
+                                accept(tp, rec);
+                            }
+                        }
+                    }
+                }
+                // an idle writer takes what there is once the loop has caught up with the topic: low
+                // latency under light load; under load the writer is busy and batches fill to max-rows
+                if (inFlight == null && (policy.isDue(building) || (caughtUp && !building.isEmpty()))) {
+                    handOff();
+                }
             }
         } catch (WakeupException e) {
             if (!stopping) {
@@ -150,17 +180,24 @@ public final class SinkLoop implements Runnable {
         }
     }
 
-    private TopicPartition tp(String topic, int partition) {
-        TopicPartition probe = new TopicPartition(topic, partition);
-        return tpCache.computeIfAbsent(probe, k -> k);
+    private Duration pollTimeout() {
+        if (building.isEmpty()) {
+            return POLL;
+        }
+        return Duration.ofMillis(Math.max(1, Math.min(POLL.toMillis(), policy.millisUntilDue(building))));
     }
 
-    private void accept(ConsumerRecord<byte[], byte[]> rec) {
-        metrics.recordsConsumed.inc();
-        TopicPartition tp = tp(rec.topic(), rec.partition());
-        if (needSeek.contains(tp)) {
-            return; // read again after the seek
+    private void waitQuietly(Duration max) {
+        try {
+            inFlight.get(max.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // still busy (retrying), or failed: reap() reports it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+    }
+
+    private void accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec) {
         long now = policy.now();
         Metric m;
         String key;
@@ -194,7 +231,7 @@ public final class SinkLoop implements Runnable {
 
     private void handOff() {
         Batch batch = building;
-        building = new Batch(policy.maxRows());
+        building = new Batch(policy.maxRows(), options.partitionIntervalMs());
         inFlight = writerThread.submit(() -> writeWithRetry(batch));
     }
 
@@ -243,6 +280,7 @@ public final class SinkLoop implements Runnable {
         try {
             WriteResult r = inFlight.get();
             metrics.committed(r);
+            onCommit.accept(r);
             commitToKafka(r.nextOffsets(), false);
         } catch (ExecutionException e) {
             log.warn("sink: batch not written: {}", e.getCause().toString());

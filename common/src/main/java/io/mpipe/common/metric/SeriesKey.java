@@ -40,7 +40,21 @@ public final class SeriesKey {
 
     /** Appends {@code value} escaped as a Prometheus label value (without the quotes). */
     public static void escapeLabelValue(String value, StringBuilder out) {
-        for (int i = 0, n = value.length(); i < n; i++) {
+        int n = value.length();
+        int first = 0;
+        while (first < n) {
+            char c = value.charAt(first);
+            if (c == '\\' || c == '"' || c == '\n') {
+                break;
+            }
+            first++;
+        }
+        if (first == n) {
+            out.append(value); // the common case: nothing to escape
+            return;
+        }
+        out.append(value, 0, first);
+        for (int i = first; i < n; i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '\\' -> out.append("\\\\");

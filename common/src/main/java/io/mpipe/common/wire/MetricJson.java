@@ -23,7 +23,8 @@ import java.io.UncheckedIOException;
  *
  * <p>{@code value} is a JSON number, or one of the strings {@code "NaN"}, {@code "+Inf"},
  * {@code "-Inf"}. {@code labels} may be absent or null (no labels). Unknown fields are ignored so
- * that producers may add fields; a repeated field is an error. Written and read with Jackson's
+ * that producers may add fields; a repeated field is an error (checked here for the four fields and
+ * by {@link Labels.Builder} for labels, which is cheaper than the parser's general detection). Written and read with Jackson's
  * streaming API, which is several times faster than data binding for a record this small.
  *
  * <p>Thread-safe.
@@ -38,7 +39,6 @@ public final class MetricJson {
 
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(8)
@@ -137,18 +137,25 @@ public final class MetricJson {
         double value = 0;
         boolean haveValue = false;
         Labels labels = Labels.EMPTY;
+        boolean haveLabels = false;
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken v = p.nextToken();
             switch (field) {
                 case "name" -> {
+                    if (name != null) {
+                        throw duplicate(field);
+                    }
                     if (v != JsonToken.VALUE_STRING) {
                         throw new MetricDecodeException("name", "must be a string, not " + describe(v));
                     }
                     name = p.getText();
                 }
                 case "timestamp" -> {
+                    if (haveTimestamp) {
+                        throw duplicate(field);
+                    }
                     if (v != JsonToken.VALUE_NUMBER_INT) {
                         throw new MetricDecodeException("timestamp",
                                 "must be an integer (epoch milliseconds), not " + describe(v));
@@ -161,10 +168,19 @@ public final class MetricJson {
                     haveTimestamp = true;
                 }
                 case "value" -> {
+                    if (haveValue) {
+                        throw duplicate(field);
+                    }
                     value = readValue(p, v);
                     haveValue = true;
                 }
-                case "labels" -> labels = readLabels(p, v);
+                case "labels" -> {
+                    if (haveLabels) {
+                        throw duplicate(field);
+                    }
+                    labels = readLabels(p, v);
+                    haveLabels = true;
+                }
                 default -> p.skipChildren();
             }
         }
@@ -184,6 +200,10 @@ public final class MetricJson {
             throw new MetricDecodeException("value", "is required");
         }
         return new Metric(name, timestamp, value, labels);
+    }
+
+    private static MetricDecodeException duplicate(String field) {
+        return new MetricDecodeException(field, "appears more than once");
     }
 
     private static double readValue(JsonParser p, JsonToken v) throws IOException {

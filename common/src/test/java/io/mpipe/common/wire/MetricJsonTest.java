@@ -74,7 +74,9 @@ class MetricJsonTest {
         "{\"name\":\"m\",\"timestamp\":1,\"value\":1,\"labels\":{\"a\":1}}    | labels.a  | must be a string, not a number",
         "{\"name\":\"m-x\",\"timestamp\":1,\"value\":1}                       | name      | does not match",
         "{\"name\":\"m\",\"timestamp\":1,\"value\":1,\"labels\":{\"a-b\":\"x\"}} | labels.a-b | label name does not match",
-        "{\"name\":\"m\",\"name\":\"n\",\"timestamp\":1,\"value\":1}          | json      | Duplicate field",
+        "{\"name\":\"m\",\"name\":\"n\",\"timestamp\":1,\"value\":1}          | name      | appears more than once",
+        "{\"name\":\"m\",\"timestamp\":1,\"value\":1,\"value\":2}          | value     | appears more than once",
+        "{\"name\":\"m\",\"timestamp\":1,\"value\":1,\"labels\":{\"a\":\"1\",\"a\":\"2\"}} | labels.a | more than once",
     })
     void shouldRejectMalformedInputNamingTheFieldAndReason(String json, String field, String reason) {
         assertThatThrownBy(() -> MetricJson.decode(json.trim()))

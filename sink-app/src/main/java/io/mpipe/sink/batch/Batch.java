@@ -6,22 +6,35 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 
 /**
  * The records consumed since the last hand-off: samples to store, dead letters to send, and per
  * partition the offset to store once they are in. Pure data; no I/O, no clock.
  *
+ * <p>Rows are kept as primitive columns with an index into the batch's distinct series, and the
+ * time partitions they fall in are tracked as rows arrive, so the writer, whose time is the
+ * database's idle time, has only lookups left to do.
+ *
  * <p>Offsets advance for every record consumed, stored or not (a dead letter, a sample past
  * retention), so the stored offset always says "everything before this is done".
  */
 public final class Batch {
-    private Metric[] metrics;
-    private String[] keys;
+    private final long partitionIntervalMs;
+    private long[] timestamps;
+    private double[] values;
+    private int[] seriesOf;
     private int[] partitionOf;
     private int size;
+    private final List<String> seriesKeys = new ArrayList<>();
+    private final List<Metric> seriesFirst = new ArrayList<>();
+    private final Map<String, Integer> seriesIndex = new HashMap<>();
+    private final Set<Long> partitionStarts = new HashSet<>();
+    private long lastPartitionStart = Long.MIN_VALUE;
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final Map<TopicPartition, Integer> partitionIndex = new HashMap<>();
     private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
@@ -30,10 +43,16 @@ public final class Batch {
     private long createdAtMs = -1;
     private long newestTimestamp = Long.MIN_VALUE;
 
-    public Batch(int expectedRows) {
+    /**
+     * @param expectedRows        initial capacity
+     * @param partitionIntervalMs width of the table's time partitions, to track which ones the rows need
+     */
+    public Batch(int expectedRows, long partitionIntervalMs) {
         int cap = Math.max(16, expectedRows);
-        metrics = new Metric[cap];
-        keys = new String[cap];
+        this.partitionIntervalMs = partitionIntervalMs;
+        timestamps = new long[cap];
+        values = new double[cap];
+        seriesOf = new int[cap];
         partitionOf = new int[cap];
     }
 
@@ -56,17 +75,32 @@ public final class Batch {
 
     /** Adds a sample consumed at {@code offset} of {@code tp}. */
     public void add(TopicPartition tp, long offset, Metric metric, String seriesKey, long nowMs) {
-        if (size == metrics.length) {
+        if (size == timestamps.length) {
             int cap = size * 2;
-            metrics = Arrays.copyOf(metrics, cap);
-            keys = Arrays.copyOf(keys, cap);
+            timestamps = Arrays.copyOf(timestamps, cap);
+            values = Arrays.copyOf(values, cap);
+            seriesOf = Arrays.copyOf(seriesOf, cap);
             partitionOf = Arrays.copyOf(partitionOf, cap);
         }
-        metrics[size] = metric;
-        keys[size] = seriesKey;
+        Integer s = seriesIndex.get(seriesKey);
+        if (s == null) {
+            s = seriesKeys.size();
+            seriesKeys.add(seriesKey);
+            seriesFirst.add(metric);
+            seriesIndex.put(seriesKey, s);
+        }
+        long ts = metric.timestamp();
+        long start = Math.floorDiv(ts, partitionIntervalMs) * partitionIntervalMs;
+        if (start != lastPartitionStart) {
+            partitionStarts.add(start);
+            lastPartitionStart = start;
+        }
+        timestamps[size] = ts;
+        values[size] = metric.value();
+        seriesOf[size] = s;
         partitionOf[size] = indexOf(tp);
         size++;
-        newestTimestamp = Math.max(newestTimestamp, metric.timestamp());
+        newestTimestamp = Math.max(newestTimestamp, ts);
         advance(tp, offset, nowMs);
     }
 
@@ -86,12 +120,10 @@ public final class Batch {
 
     /**
      * Drops everything from {@code revoked} partitions: they are not written at all, and their
-     * new owner starts from the offset stored with the last batch that was.
+     * new owner starts from the offset stored with the last batch that was. (Series and time
+     * partitions seen only in dropped rows may still be created; both are harmless.)
      */
     public void removePartitions(Collection<TopicPartition> revoked) {
-        if (revoked.isEmpty() || partitions.isEmpty()) {
-            return;
-        }
         boolean any = false;
         for (TopicPartition tp : revoked) {
             any |= partitionIndex.containsKey(tp);
@@ -102,15 +134,12 @@ public final class Batch {
         int w = 0;
         for (int r = 0; r < size; r++) {
             if (!revoked.contains(partitions.get(partitionOf[r]))) {
-                metrics[w] = metrics[r];
-                keys[w] = keys[r];
+                timestamps[w] = timestamps[r];
+                values[w] = values[r];
+                seriesOf[w] = seriesOf[r];
                 partitionOf[w] = partitionOf[r];
                 w++;
             }
-        }
-        for (int i = w; i < size; i++) {
-            metrics[i] = null;
-            keys[i] = null;
         }
         size = w;
         deadLetters.removeIf(d -> revoked.contains(new TopicPartition(d.topic(), d.partition())));
@@ -119,7 +148,7 @@ public final class Batch {
         }
         newestTimestamp = Long.MIN_VALUE;
         for (int i = 0; i < size; i++) {
-            newestTimestamp = Math.max(newestTimestamp, metrics[i].timestamp());
+            newestTimestamp = Math.max(newestTimestamp, timestamps[i]);
         }
         if (nextOffsets.isEmpty()) {
             createdAtMs = -1;
@@ -136,12 +165,32 @@ public final class Batch {
         return nextOffsets.isEmpty();
     }
 
-    public Metric metric(int i) {
-        return metrics[i];
+    public long timestamp(int row) {
+        return timestamps[row];
     }
 
-    public String seriesKey(int i) {
-        return keys[i];
+    public double value(int row) {
+        return values[row];
+    }
+
+    /** Index of the row's series in {@link #seriesKeys()}. */
+    public int seriesOf(int row) {
+        return seriesOf[row];
+    }
+
+    /** The distinct series of the batch, in order of first appearance. */
+    public List<String> seriesKeys() {
+        return seriesKeys;
+    }
+
+    /** The first sample of each distinct series (for its name and labels). */
+    public List<Metric> seriesFirstSamples() {
+        return seriesFirst;
+    }
+
+    /** Starts (epoch ms) of the time partitions the rows fall in. */
+    public Set<Long> partitionStarts() {
+        return partitionStarts;
     }
 
     /** Next offset to consume per partition, as stored with the batch. */

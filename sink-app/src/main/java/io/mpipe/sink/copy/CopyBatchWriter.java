@@ -1,6 +1,5 @@
 package io.mpipe.sink.copy;
 
-import io.mpipe.common.metric.Metric;
 import io.mpipe.sink.batch.Batch;
 import io.mpipe.sink.dlq.DeadLetterPublisher;
 import io.mpipe.sink.offsets.OffsetStore;
@@ -9,10 +8,6 @@ import io.mpipe.sink.series.SeriesResolver;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -69,14 +64,8 @@ public final class CopyBatchWriter {
                 long inserted = 0;
                 boolean deduplicated = false;
                 if (n > 0) {
-                    Map<String, Metric> distinct = new LinkedHashMap<>();
-                    Set<Long> starts = new HashSet<>();
-                    for (int i = 0; i < n; i++) {
-                        distinct.putIfAbsent(b.seriesKey(i), b.metric(i));
-                        starts.add(partitions.partitionStart(b.metric(i).timestamp()));
-                    }
-                    Map<String, Long> ids = series.resolve(c, distinct);
-                    partitions.ensure(c, starts);
+                    long[] ids = series.resolve(c, b.seriesKeys(), b.seriesFirstSamples());
+                    partitions.ensure(c, b.partitionStarts());
                     c.commit();
                     int len = encode(b, ids);
                     CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
@@ -132,7 +121,7 @@ public final class CopyBatchWriter {
         }
     }
 
-    private int encode(Batch b, Map<String, Long> ids) {
+    private int encode(Batch b, long[] ids) {
         int n = b.size();
         int need = SampleRowEncoder.HEADER_BYTES + n * SampleRowEncoder.ROW_BYTES + SampleRowEncoder.TRAILER_BYTES;
         if (buf.length < need) {
@@ -140,8 +129,7 @@ public final class CopyBatchWriter {
         }
         int pos = SampleRowEncoder.header(buf, 0);
         for (int i = 0; i < n; i++) {
-            Metric m = b.metric(i);
-            pos = SampleRowEncoder.row(buf, pos, ids.get(b.seriesKey(i)), m.timestamp(), m.value());
+            pos = SampleRowEncoder.row(buf, pos, ids[b.seriesOf(i)], b.timestamp(i), b.value(i));
         }
         return SampleRowEncoder.trailer(buf, pos);
     }

@@ -32,20 +32,22 @@ public final class SeriesResolver {
     }
 
     /**
-     * Resolves every key; {@code metricsByKey} supplies name and labels for keys that may be new.
-     * Commits on {@code c} (which must not be in auto-commit mode) when it had to ask the database.
+     * Resolves every key; {@code firstSamples} (aligned with {@code keys}) supply name and labels
+     * for keys that may be new. Commits on {@code c} (which must not be in auto-commit mode) when
+     * it had to ask the database.
      *
-     * @return key to id, for every key in {@code metricsByKey}
+     * @return the id of each key, aligned with {@code keys}
      */
-    public Map<String, Long> resolve(Connection c, Map<String, Metric> metricsByKey) throws SQLException {
-        Map<String, Long> ids = new HashMap<>(metricsByKey.size() * 2);
+    public long[] resolve(Connection c, List<String> keys, List<Metric> firstSamples) throws SQLException {
+        long[] ids = new long[keys.size()];
         List<String> missing = new ArrayList<>();
-        for (String key : metricsByKey.keySet()) {
-            long id = cache.get(key);
-            if (id >= 0) {
-                ids.put(key, id);
-            } else {
+        Map<String, Metric> missingSamples = new HashMap<>();
+        for (int i = 0; i < ids.length; i++) {
+            String key = keys.get(i);
+            ids[i] = cache.get(key);
+            if (ids[i] < 0) {
                 missing.add(key);
+                missingSamples.put(key, firstSamples.get(i));
             }
         }
         if (missing.isEmpty()) {
@@ -59,7 +61,7 @@ public final class SeriesResolver {
             }
         }
         if (!toInsert.isEmpty()) {
-            found.putAll(insert(c, toInsert, metricsByKey));
+            found.putAll(insert(c, toInsert, missingSamples));
             if (found.size() < missing.size()) {
                 // inserted concurrently by another sink instance: now committed, so visible
                 List<String> still = new ArrayList<>();
@@ -72,13 +74,15 @@ public final class SeriesResolver {
             }
         }
         c.commit();
-        for (String key : missing) {
-            Long id = found.get(key);
-            if (id == null) {
-                throw new SQLException("series " + key + " could not be inserted or found");
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0) {
+                Long id = found.get(keys.get(i));
+                if (id == null) {
+                    throw new SQLException("series " + keys.get(i) + " could not be inserted or found");
+                }
+                ids[i] = id;
+                cache.put(keys.get(i), id);
             }
-            ids.put(key, id);
-            cache.put(key, id);
         }
         return ids;
     }

@@ -19,13 +19,15 @@ class BatchTest {
     private static final TopicPartition P0 = new TopicPartition("metrics", 0);
     private static final TopicPartition P1 = new TopicPartition("metrics", 1);
 
+    private static final long DAY = 86_400_000L;
+
     private static Metric m(long ts) {
         return new Metric("m", ts, ts, Labels.EMPTY);
     }
 
     @Test
     void shouldTrackTheNextOffsetOfEveryPartitionWhetherStoredOrNot() {
-        Batch b = new Batch(4);
+        Batch b = new Batch(4, DAY);
         b.add(P0, 10, m(1), "m", 0);
         b.add(P0, 11, m(2), "m", 0);
         b.skipExpired(P0, 12, 0);
@@ -38,8 +40,22 @@ class BatchTest {
     }
 
     @Test
+    void shouldIndexDistinctSeriesAndTheTimePartitionsTheRowsNeed() {
+        Batch b = new Batch(4, DAY);
+        b.add(P0, 0, new Metric("a", DAY + 5, 1, Labels.EMPTY), "a", 0);
+        b.add(P0, 1, new Metric("b", DAY + 6, 2, Labels.EMPTY), "b", 0);
+        b.add(P0, 2, new Metric("a", 3 * DAY + 1, 3, Labels.EMPTY), "a", 0);
+        assertThat(b.seriesKeys()).containsExactly("a", "b");
+        assertThat(b.seriesOf(0)).isZero();
+        assertThat(b.seriesOf(1)).isEqualTo(1);
+        assertThat(b.seriesOf(2)).isZero();
+        assertThat(b.seriesFirstSamples().get(1).value()).isEqualTo(2);
+        assertThat(b.partitionStarts()).containsExactlyInAnyOrder(DAY, 3 * DAY);
+    }
+
+    @Test
     void shouldDropEverythingOfRevokedPartitions() {
-        Batch b = new Batch(2);
+        Batch b = new Batch(2, DAY);
         for (int i = 0; i < 100; i++) {
             b.add(i % 2 == 0 ? P0 : P1, i, m(i), "m", 0);
         }
@@ -47,7 +63,8 @@ class BatchTest {
         b.removePartitions(List.of(P1));
         assertThat(b.size()).isEqualTo(50);
         for (int i = 0; i < 50; i++) {
-            assertThat(b.metric(i).timestamp() % 2).isZero();
+            assertThat(b.timestamp(i) % 2).isZero();
+            assertThat(b.value(i)).isEqualTo(b.timestamp(i));
         }
         assertThat(b.nextOffsets()).isEqualTo(Map.of(P0, 99L));
         assertThat(b.deadLetters()).isEmpty();
@@ -61,7 +78,7 @@ class BatchTest {
     void shouldBeDueWhenFullOrOldEnough() {
         MutableClock clock = new MutableClock();
         BatchPolicy p = new BatchPolicy(3, Duration.ofMillis(100), clock);
-        Batch b = new Batch(3);
+        Batch b = new Batch(3, DAY);
         assertThat(p.isDue(b)).isFalse();
         b.add(P0, 0, m(1), "m", p.now());
         assertThat(p.isDue(b)).isFalse();
@@ -71,7 +88,7 @@ class BatchTest {
         clock.advance(1);
         assertThat(p.isDue(b)).isTrue();
 
-        Batch full = new Batch(3);
+        Batch full = new Batch(3, DAY);
         for (int i = 0; i < 3; i++) {
             full.add(P0, i, m(i), "m", p.now());
         }

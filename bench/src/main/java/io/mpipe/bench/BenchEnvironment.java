@@ -1,0 +1,59 @@
+package io.mpipe.bench;
+
+import io.mpipe.embedded.EmbeddedKafka;
+import io.mpipe.embedded.EmbeddedPostgres;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The broker and database a benchmark runs against: started in-process (and stopped at the end),
+ * or given by the user. Every phase gets a database of its own.
+ */
+public final class BenchEnvironment implements AutoCloseable {
+    private static final AtomicInteger DB = new AtomicInteger();
+
+    private final EmbeddedKafka kafka;
+    private final EmbeddedPostgres postgres;
+    private final String bootstrapServers;
+
+    private BenchEnvironment(EmbeddedKafka kafka, EmbeddedPostgres postgres, String bootstrapServers) {
+        this.kafka = kafka;
+        this.postgres = postgres;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /** Starts what is not given: {@code bootstrap} may be null (an in-process broker). */
+    public static BenchEnvironment start(String bootstrap) {
+        EmbeddedKafka k = null;
+        if (bootstrap == null) {
+            BenchOutput.progress("starting an in-process Kafka broker ...");
+            k = EmbeddedKafka.startTemporary();
+            bootstrap = k.bootstrapServers();
+        }
+        BenchOutput.progress("starting an embedded PostgreSQL ...");
+        EmbeddedPostgres pg = EmbeddedPostgres.startTemporary();
+        return new BenchEnvironment(k, pg, bootstrap);
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** A new empty database; returns its JDBC URL (user postgres, no password). */
+    public String newDatabase(String prefix) {
+        String name = prefix + "_" + DB.incrementAndGet() + "_" + ProcessHandle.current().pid();
+        postgres.createDatabase(name);
+        return postgres.jdbcUrl(name);
+    }
+
+    public String user() {
+        return EmbeddedPostgres.SUPERUSER;
+    }
+
+    @Override
+    public void close() {
+        postgres.close();
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.mpipe.cli;
+
+import io.mpipe.bench.BenchOutput;
+import io.mpipe.bench.serde.MetricSerdeBenchmark;
+import io.mpipe.bench.sink.SinkBench;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks that print measured numbers. Each starts its own in-process Kafka broker and"
+                + " embedded PostgreSQL unless told otherwise.",
+        subcommands = {BenchCommand.Sink.class, BenchCommand.Serde.class})
+final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "sink", mixinStandardHelpOptions = true,
+            description = {"Sink rows/s (Kafka to PostgreSQL, exactly once, de-duplication on) beside raw binary COPY"
+                + " and batched INSERT of the same rows into the same schema, in one run."})
+    static final class Sink implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "2000000", description = "Rows to load in each phase (default ${DEFAULT-VALUE}).")
+        int rows;
+
+        @Option(names = "--series", defaultValue = "10000", description = "Distinct series (default ${DEFAULT-VALUE}).")
+        int series;
+
+        @Option(names = "--batch-rows", defaultValue = "20000",
+                description = "Rows per transaction, for the sink and raw COPY alike (default ${DEFAULT-VALUE}).")
+        int batchRows;
+
+        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+                description = "Use this Kafka instead of an in-process broker.")
+        String bootstrap;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (rows < 1_000 || series < 1 || series > rows || batchRows < 1) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--rows must be >= 1000, --series between 1 and --rows, --batch-rows positive");
+            }
+            SinkBench.run(new SinkBench.Options(rows, series, batchRows, bootstrap, json));
+            return Pipeline.OK;
+        }
+    }
+
+    @Command(name = "serde", mixinStandardHelpOptions = true,
+            description = "JMH: wire-format encode, decode and round trip, records/s on one thread.")
+    static final class Serde implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            Options opts = new OptionsBuilder().include(MetricSerdeBenchmark.class.getName()).build();
+            BenchOutput.progress("record size: " + MetricSerdeBenchmark.sampleRecordBytes() + " bytes of JSON");
+            for (RunResult r : new Runner(opts).run()) {
+                System.out.printf("%-12s %,14.0f records/s (± %,.0f)%n",
+                        r.getParams().getBenchmark().replaceAll(".*\\.", ""),
+                        r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError());
+            }
+            return Pipeline.OK;
+        }
+    }
+}
