@@ -1,0 +1,149 @@
+package io.mpipe.collector;
+
+import io.mpipe.collector.hedera.HederaSources;
+import io.mpipe.collector.publish.MetricPublisher;
+import io.mpipe.collector.source.Source;
+import io.mpipe.collector.source.SourceRunner;
+import io.mpipe.collector.synthetic.SyntheticSource;
+import io.mpipe.common.http.Health;
+import io.mpipe.common.http.ServiceHttpServer;
+import io.mpipe.common.wire.Topics;
+import io.prometheus.client.CollectorRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the collector: producer, publisher, sources, runner, HTTP. The broker need not be up at
+ * start: the topic is created when it can be, and records wait in the bounded buffer meanwhile.
+ */
+public final class CollectorApp implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CollectorApp.class);
+
+    private final MetricPublisher publisher;
+    private final SourceRunner runner;
+    private final ServiceHttpServer http;
+    private final CollectorMetrics metrics;
+
+    private CollectorApp(MetricPublisher publisher, SourceRunner runner, ServiceHttpServer http,
+            CollectorMetrics metrics) {
+        this.publisher = publisher;
+        this.runner = runner;
+        this.http = http;
+        this.metrics = metrics;
+    }
+
+    public static CollectorApp start(CollectorConfig config, CollectorRegistry registry) {
+        return start(config, registry, List.of());
+    }
+
+    /** Starts the configured sources plus {@code extraSources}. */
+    public static CollectorApp start(CollectorConfig config, CollectorRegistry registry, List<Source> extraSources) {
+        Clock clock = Clock.systemUTC();
+        CollectorMetrics metrics = new CollectorMetrics(registry);
+        ensureTopic(config);
+        MetricPublisher publisher = new MetricPublisher(new KafkaProducer<>(producerProps(config, "collector"),
+                new ByteArraySerializer(), new ByteArraySerializer()), config.kafka().topic(),
+                config.producer().maxBuffered(), metrics);
+        List<Source> sources = new ArrayList<>(extraSources);
+        if (config.synthetic() != null) {
+            sources.add(new SyntheticSource(config.synthetic()));
+        }
+        sources.addAll(HederaSources.create(config.hedera(), clock, metrics));
+        if (sources.isEmpty()) {
+            log.warn("collector: no sources configured (enable collector.synthetic or collector.hedera)");
+        }
+        SourceRunner runner = new SourceRunner(sources, publisher, metrics, clock);
+        ServiceHttpServer http;
+        try {
+            http = new ServiceHttpServer("collector", config.http(), registry, () -> health(runner, metrics, publisher));
+        } catch (IOException e) {
+            publisher.close();
+            throw new UncheckedIOException("collector: cannot start HTTP on " + config.http(), e);
+        }
+        CollectorApp app = new CollectorApp(publisher, runner, http, metrics);
+        runner.start();
+        http.start();
+        log.info("collector: {} source(s) producing to {}", sources.size(), config.kafka().topic());
+        return app;
+    }
+
+    private static void ensureTopic(CollectorConfig config) {
+        try (Admin admin = Admin.create(config.kafka().clientProperties())) {
+            Topics.ensure(admin, config.kafka(), config.kafka().topic());
+        } catch (IllegalStateException e) {
+            // the broker may be away at start; the producer waits for it within its bounds
+            log.warn("collector: {}; records will be buffered until the broker answers", e.getMessage());
+        }
+    }
+
+    private static Health health(SourceRunner runner, CollectorMetrics metrics, MetricPublisher publisher) {
+        Map<String, String> d = new LinkedHashMap<>();
+        for (Source s : runner.sources()) {
+            d.put("source." + s.name(), metrics.up.labels(s.name()).get() == 1 ? "up" : "down");
+        }
+        d.put("buffered_records", Integer.toString(publisher.buffered()));
+        return Health.up(d);
+    }
+
+    /** Producer properties for the collector and replay: idempotent, acks=all, lz4, tuned batching. */
+    public static Properties producerProps(CollectorConfig c, String clientId) {
+        CollectorConfig.ProducerSettings p = c.producer();
+        Properties props = c.kafka().clientProperties();
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-" + ProcessHandle.current().pid());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, Long.toString(p.linger().toMillis()));
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(p.batchBytes()));
+        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG,
+                Long.toString(Math.max(64L << 20, (long) p.maxBuffered() * 512L)));
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(p.deliveryTimeout().toMillis()));
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(p.maxBlock().toMillis()));
+        return props;
+    }
+
+    public MetricPublisher publisher() {
+        return publisher;
+    }
+
+    public CollectorMetrics metrics() {
+        return metrics;
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public String httpBaseUrl() {
+        return http.baseUrl();
+    }
+
+    /** Stops polling, waits for buffered records (up to 30 s), closes the producer. */
+    @Override
+    public void close() {
+        runner.close();
+        try {
+            if (!publisher.flush(Duration.ofSeconds(30))) {
+                log.warn("collector: {} record(s) still unacknowledged at shutdown", publisher.buffered());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        publisher.close();
+        http.close();
+        log.info("collector: stopped");
+    }
+}

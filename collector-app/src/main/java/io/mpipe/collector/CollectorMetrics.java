@@ -1,0 +1,47 @@
+package io.mpipe.collector;
+
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.Counter;
+import io.prometheus.client.Gauge;
+import io.prometheus.client.Histogram;
+
+/** The collector's own metrics, registered on the registry passed in. */
+public final class CollectorMetrics {
+    public final Counter polls;
+    public final Histogram pollSeconds;
+    public final Gauge up;
+    public final Counter produced;
+    public final Counter sendErrors;
+    public final Counter dropped;
+    public final Gauge buffered;
+    public final Counter rejected;
+    public final Counter badResponses;
+    public final Counter httpRetries;
+
+    public CollectorMetrics(CollectorRegistry registry) {
+        polls = Counter.build("collector_polls_total", "Polls of each source, by outcome (ok, error)")
+                .labelNames("source", "outcome").register(registry);
+        pollSeconds = Histogram.build("collector_poll_duration_seconds", "Time one poll of a source takes")
+                .labelNames("source").buckets(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+                .register(registry);
+        up = Gauge.build("collector_up", "1 when the last poll of the source succeeded, else 0")
+                .labelNames("source").register(registry);
+        produced = Counter.build("collector_records_produced_total", "Records the broker acknowledged")
+                .register(registry);
+        sendErrors = Counter.build("collector_send_errors_total",
+                "Records the producer gave up on after its retries (broker away longer than the delivery timeout)")
+                .register(registry);
+        dropped = Counter.build("collector_dropped_records_total",
+                "Records dropped because the buffer was full while the broker was away").register(registry);
+        buffered = Gauge.build("collector_buffered_records", "Records sent but not yet acknowledged")
+                .register(registry);
+        rejected = Counter.build("collector_rejected_records_total",
+                "Metrics a source built that break the wire-format rules (not sent), by source")
+                .labelNames("source").register(registry);
+        badResponses = Counter.build("collector_bad_responses_total",
+                "Responses that did not have the expected shape, by source").labelNames("source").register(registry);
+        httpRetries = Counter.build("collector_http_retries_total",
+                "HTTP requests retried, by source and reason (429, 5xx, timeout, io)")
+                .labelNames("source", "reason").register(registry);
+    }
+}
