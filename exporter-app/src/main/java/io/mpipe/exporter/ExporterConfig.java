@@ -1,0 +1,89 @@
+package io.mpipe.exporter;
+
+import io.mpipe.common.config.ConfigReader;
+import io.mpipe.common.config.ConfigSource;
+import io.mpipe.common.config.HttpSettings;
+import io.mpipe.common.config.KafkaSettings;
+import io.mpipe.common.config.LoggingSettings;
+import io.mpipe.common.config.PostgresSettings;
+import io.mpipe.exporter.store.StoreSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything the exporter is configured with: {@code exporter.*} plus the shared {@code kafka},
+ * {@code postgres} (for the history tier) and {@code logging} sections.
+ *
+ * @param history       the PostgreSQL the history tier reads, when {@code exporter.history.enabled}
+ * @param advertisedUrl {@code exporter.advertised-url}: how other instances reach this one
+ *                      ({@code application.server}); empty means http://host:port of the listener
+ */
+public record ExporterConfig(
+        KafkaSettings kafka,
+        LoggingSettings logging,
+        HttpSettings http,
+        String applicationId,
+        Path stateDir,
+        StoreSettings store,
+        Duration expiryInterval,
+        boolean rebuildOnStart,
+        int streamThreads,
+        Optional<PostgresSettings> history,
+        Optional<String> advertisedUrl,
+        Duration forwardTimeout) {
+
+    public static final String[] SECTIONS = {"kafka", "postgres", "logging", "exporter"};
+    public static final int DEFAULT_PORT = 9400;
+
+    public ExporterConfig {
+        Objects.requireNonNull(kafka, "kafka");
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(history, "history");
+        Objects.requireNonNull(advertisedUrl, "advertisedUrl");
+    }
+
+    public static ExporterConfig load(ConfigSource source) {
+        ConfigReader r = source.reader();
+        ExporterConfig c = read(r);
+        r.rejectUnknownKeys(SECTIONS);
+        r.throwIfInvalid();
+        return c;
+    }
+
+    public static ExporterConfig read(ConfigReader r) {
+        KafkaSettings kafka = KafkaSettings.read(r);
+        LoggingSettings logging = LoggingSettings.read(r);
+        HttpSettings http = HttpSettings.read(r, "exporter", DEFAULT_PORT);
+        String appId = r.string("exporter.application-id", "metrics-exporter");
+        if (!appId.matches("[a-zA-Z0-9._-]{1,200}")) {
+            r.problem("exporter.application-id", "'" + appId + "' must be letters, digits, '.', '_', '-'");
+        }
+        Path stateDir = Path.of(r.string("exporter.state-dir",
+                Path.of(System.getProperty("java.io.tmpdir"), "mpipe-exporter").toString()));
+        Duration window = r.duration("exporter.window", Duration.ofMinutes(15), Duration.ofSeconds(10),
+                Duration.ofDays(7));
+        int maxSeries = r.integer("exporter.max-series", 100_000, 1, 50_000_000);
+        int cap = r.integer("exporter.max-samples-per-series", 300, 1, 1_000_000);
+        Duration stale = r.duration("exporter.stale-after", Duration.ofMinutes(5), Duration.ofSeconds(1),
+                Duration.ofDays(7));
+        Duration expiry = r.duration("exporter.expiry-interval", Duration.ofSeconds(30), Duration.ofMillis(100),
+                Duration.ofHours(1));
+        boolean rebuild = r.bool("exporter.rebuild-on-start", true);
+        int threads = r.integer("exporter.stream-threads", 1, 1, 64);
+        boolean historyEnabled = r.bool("exporter.history.enabled", false);
+        PostgresSettings pg = PostgresSettings.read(r);
+        Optional<PostgresSettings> history = historyEnabled ? Optional.of(pg) : Optional.empty();
+        Optional<String> advertised = r.optionalString("exporter.advertised-url");
+        advertised.ifPresent(u -> {
+            if (!u.matches("https?://[^/\\s:]+:\\d+/?")) {
+                r.problem("exporter.advertised-url", "'" + u + "' must be http://host:port");
+            }
+        });
+        Duration forward = r.duration("exporter.forward-timeout", Duration.ofSeconds(5), Duration.ofMillis(100),
+                Duration.ofMinutes(5));
+        return new ExporterConfig(kafka, logging, http, appId, stateDir, new StoreSettings(window, maxSeries, cap, stale),
+                expiry, rebuild, threads, history, advertised, forward);
+    }
+}

@@ -1,0 +1,245 @@
+package io.mpipe.exporter.query;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mpipe.common.http.HttpError;
+import io.mpipe.common.metric.Labels;
+import io.mpipe.common.metric.Metric;
+import io.mpipe.common.metric.SeriesKey;
+import io.mpipe.exporter.store.SeriesPool;
+import io.mpipe.exporter.store.SeriesSnapshot;
+import io.mpipe.exporter.store.SeriesWindow;
+import io.mpipe.exporter.store.StoreStats;
+import io.mpipe.exporter.topology.ExporterTopology;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.StreamsMetadata;
+import org.apache.kafka.streams.state.HostInfo;
+
+/**
+ * Answers queries for the whole pipeline from any instance: each instance that holds part of the
+ * store answers for its own partitions (this one locally, the others over HTTP through their
+ * {@code application.server}), and the history tier in PostgreSQL answers for time before the
+ * window and for series no instance holds (evicted, or expired). The answer says which tier did.
+ */
+public final class QueryService {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    static final String INTERNAL_METRICS = "/api/v1/internal/metrics";
+    static final String INTERNAL_STATS = "/api/v1/internal/stats";
+
+    /** An answer of the query API. */
+    public record Answer(String tier, int count, List<MetricView> metrics) {
+    }
+
+    /** What one instance holds for a query: samples and the keys of the series that matched. */
+    public record LocalAnswer(List<MetricView> metrics, List<String> keys) {
+    }
+
+    /** Store statistics, of one instance or summed over all. */
+    public record Stats(long metric_count, long max_size, double utilization, long samples, long hits, long misses,
+            double hit_rate, long evictions, long expired_series, int instances) {
+
+        static Stats of(SeriesPool pool) {
+            StoreStats s = pool.stats();
+            long count = pool.seriesCount();
+            long max = pool.settings().maxSeries();
+            return new Stats(count, max, (double) count / max, pool.sampleCount(), s.hits(), s.misses(),
+                    nanToZero(s.hitRate()), s.evictions(), s.expiredSeries(), 1);
+        }
+
+        Stats plus(Stats o) {
+            long count = metric_count + o.metric_count;
+            long max = max_size + o.max_size;
+            long h = hits + o.hits;
+            long m = misses + o.misses;
+            return new Stats(count, max, max == 0 ? 0 : (double) count / max, samples + o.samples, h, m,
+                    h + m == 0 ? 0 : (double) h / (h + m), evictions + o.evictions, expired_series + o.expired_series,
+                    instances + o.instances);
+        }
+
+        private static double nanToZero(double d) {
+            return Double.isNaN(d) ? 0 : d;
+        }
+    }
+
+    private final LocalStores local;
+    private final Optional<HistoryTier> history;
+    private final HostInfo self;
+    private final HttpClient http;
+    private final Duration forwardTimeout;
+    private final Clock clock;
+
+    public QueryService(LocalStores local, Optional<HistoryTier> history, HostInfo self, Duration forwardTimeout,
+            Clock clock) {
+        this.local = local;
+        this.history = history;
+        this.self = self;
+        this.forwardTimeout = forwardTimeout;
+        this.clock = clock;
+        this.http = HttpClient.newBuilder().connectTimeout(forwardTimeout).build();
+    }
+
+    public long now() {
+        return clock.millis();
+    }
+
+    public long windowStart() {
+        return clock.millis() - local.pool().settings().window().toMillis();
+    }
+
+    /** The answer of this instance alone, from memory. */
+    public LocalAnswer localAnswer(MetricsQuery q) {
+        SeriesPool pool = local.pool();
+        List<SeriesSnapshot> found = pool.find(q.matcher(), q.from(), q.to(), q.limit());
+        List<MetricView> views = new ArrayList<>();
+        List<String> keys = new ArrayList<>(found.size());
+        for (SeriesSnapshot s : found) {
+            keys.add(s.key());
+            for (SeriesWindow.Sample sample : s.samples()) {
+                views.add(MetricView.of(s.name(), s.labels(), sample.timestamp(), sample.value()));
+            }
+        }
+        return new LocalAnswer(views, keys);
+    }
+
+    /**
+     * The full answer: every instance's memory, plus the history tier where needed.
+     *
+     * @param windowStart the start of the window as the query was parsed against it
+     */
+    public Answer query(MetricsQuery q, long windowStart) {
+        List<MetricView> memory = new ArrayList<>();
+        Set<String> held = new HashSet<>();
+        for (HostInfo host : instances()) {
+            LocalAnswer a = host.equals(self) ? localAnswer(q) : remote(host, q);
+            memory.addAll(a.metrics());
+            held.addAll(a.keys());
+        }
+        List<MetricView> older = List.of();
+        if (history.isPresent()) {
+            HistoryTier h = history.get();
+            List<String> stored = h.seriesKeys(q);
+            if (q.from() < windowStart) {
+                older = h.samples(stored, q.from(), q.to(), q.limit());
+            } else {
+                List<String> missing = new ArrayList<>();
+                for (String k : stored) {
+                    if (!held.contains(k)) {
+                        missing.add(k);
+                    }
+                }
+                if (!missing.isEmpty()) {
+                    missing.forEach(k -> local.pool().stats().missElsewhere());
+                    older = h.samples(missing, q.from(), q.to(), q.limit());
+                    loadOwned(older);
+                }
+            }
+        }
+        List<MetricView> merged = merge(memory, older, q.limit());
+        String tier = older.isEmpty() ? "memory" : memory.isEmpty() ? "postgres" : "memory+postgres";
+        return new Answer(tier, merged.size(), merged);
+    }
+
+    /** Memory first; history adds what memory does not have (same series and timestamp). */
+    static List<MetricView> merge(List<MetricView> memory, List<MetricView> history, int limit) {
+        Map<String, MetricView> byKey = new LinkedHashMap<>();
+        for (MetricView v : memory) {
+            byKey.put(SeriesKey.format(v.name(), Labels.of(v.labels())) + "@" + v.timestamp(), v);
+        }
+        for (MetricView v : history) {
+            byKey.putIfAbsent(SeriesKey.format(v.name(), Labels.of(v.labels())) + "@" + v.timestamp(), v);
+        }
+        List<MetricView> all = new ArrayList<>(byKey.values());
+        all.sort(MetricView::newestFirst);
+        return all.size() > limit ? List.copyOf(all.subList(0, limit)) : all;
+    }
+
+    /** History answers for series this instance owns go back into its store: the store is the hot tier. */
+    private void loadOwned(List<MetricView> fromHistory) {
+        long windowStart = windowStart();
+        long now = now();
+        SeriesPool pool = local.pool();
+        for (MetricView v : fromHistory) {
+            if (v.timestamp() < windowStart || !(v.value() instanceof Number n)) {
+                continue;
+            }
+            Metric m = Metric.of(v.name(), v.timestamp(), n.doubleValue(), v.labels());
+            String key = m.seriesKey();
+            KeyQueryMetadata md = local.streams().queryMetadataForKey(ExporterTopology.STORE, key, new StringSerializer());
+            if (md != null && self.equals(md.activeHost())) {
+                pool.put(md.partition(), key, m, now);
+            }
+        }
+    }
+
+    /** Store statistics summed over every instance. */
+    public Stats stats() {
+        Stats total = null;
+        for (HostInfo host : instances()) {
+            Stats s = host.equals(self) ? Stats.of(local.pool()) : remoteStats(host);
+            total = total == null ? s : total.plus(s);
+        }
+        return total;
+    }
+
+    public Stats localStats() {
+        return Stats.of(local.pool());
+    }
+
+    private List<HostInfo> instances() {
+        local.pool(); // 503 while not queryable
+        List<HostInfo> hosts = new ArrayList<>();
+        for (StreamsMetadata md : local.streams().metadataForAllStreamsClients()) {
+            if (md.stateStoreNames().contains(ExporterTopology.STORE)) {
+                hosts.add(md.hostInfo());
+            }
+        }
+        if (!hosts.contains(self)) {
+            hosts.add(self); // no partitions yet, or metadata not yet known
+        }
+        return hosts;
+    }
+
+    private LocalAnswer remote(HostInfo host, MetricsQuery q) {
+        return get(host, INTERNAL_METRICS + "?" + q.toQueryString(), LocalAnswer.class);
+    }
+
+    private Stats remoteStats(HostInfo host) {
+        return get(host, INTERNAL_STATS, Stats.class);
+    }
+
+    private <T> T get(HostInfo host, String pathAndQuery, Class<T> type) {
+        URI uri = URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery);
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(forwardTimeout).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() == 503) {
+                throw HttpError.unavailable("instance " + host.host() + ":" + host.port() + " is not ready", 2);
+            }
+            if (r.statusCode() != 200) {
+                throw new HttpError(502, "instance " + host.host() + ":" + host.port() + " answered " + r.statusCode());
+            }
+            return JSON.readValue(r.body(), type);
+        } catch (IOException e) {
+            throw HttpError.unavailable("instance " + host.host() + ":" + host.port() + " unreachable: " + e, 2);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw HttpError.unavailable("interrupted", 1);
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package io.mpipe.exporter.store;
+
+import io.mpipe.common.metric.Labels;
+import io.mpipe.common.metric.Metric;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The series of one exporter instance, bounded in time and in count: per series the samples of
+ * the last {@code window} (capped per series), at most {@code maxSeries} series across all the
+ * partitions the instance holds, the least recently used evicted first. A new sample and a query
+ * of the series are both a use; a scrape of /metrics is not (it reads every series and would make
+ * them all recent).
+ *
+ * <p>Each task's {@link WindowedLruStore} writes into this one pool, tagging its series with the
+ * partition, so the bound holds per instance however many partitions it has.
+ *
+ * <p>Thread-safe: stream threads write, HTTP threads query; one monitor guards the map (an
+ * access-ordered map mutates on reads, so a read-write lock would not do).
+ */
+public final class SeriesPool {
+    private final StoreSettings settings;
+    private final StoreStats stats;
+    private final LinkedHashMap<String, SeriesWindow> series;
+    private long lastExpiryMs = Long.MIN_VALUE;
+
+    public SeriesPool(StoreSettings settings, StoreStats stats) {
+        this.settings = settings;
+        this.stats = stats;
+        this.series = new LinkedHashMap<>(1024, 0.75f, true);
+    }
+
+    /**
+     * Stores a sample received at wall-clock {@code nowMs}. Samples outside the window are dropped.
+     *
+     * @return false when the sample was dropped (too old)
+     */
+    public boolean put(int partition, String key, Metric m, long nowMs) {
+        long cutoff = nowMs - settings.window().toMillis();
+        if (m.timestamp() < cutoff) {
+            stats.sampleDropped();
+            return false;
+        }
+        synchronized (this) {
+            SeriesWindow w = series.get(key);
+            if (w == null) {
+                w = new SeriesWindow(partition, key, m.name(), m.labels());
+                series.put(key, w);
+                if (series.size() > settings.maxSeries()) {
+                    Iterator<Map.Entry<String, SeriesWindow>> it = series.entrySet().iterator();
+                    it.next();
+                    it.remove();
+                    stats.evicted();
+                }
+            }
+            boolean added = w.add(m.timestamp(), m.value(), settings.maxSamplesPerSeries(), nowMs);
+            if (!added) {
+                stats.sampleDropped();
+            }
+            return added;
+        }
+    }
+
+    /**
+     * Drops samples older than the window, and series left with none. Returns the series removed.
+     */
+    public int expire(long nowMs) {
+        long cutoff = nowMs - settings.window().toMillis();
+        int removed = 0;
+        synchronized (this) {
+            if (nowMs == lastExpiryMs) {
+                return 0; // several tasks' punctuations at the same instant: once is enough
+            }
+            lastExpiryMs = nowMs;
+            // iterate without touching access order
+            Iterator<SeriesWindow> it = series.values().iterator();
+            while (it.hasNext()) {
+                SeriesWindow w = it.next();
+                w.expire(cutoff);
+                if (w.size() == 0) {
+                    it.remove();
+                    removed++;
+                }
+            }
+        }
+        stats.expired(removed);
+        return removed;
+    }
+
+    /** A copy of one series' samples in [from, to], newest first; a hit or a miss, and a use. */
+    public SeriesSnapshot get(String key, long from, long to, int limit) {
+        synchronized (this) {
+            SeriesWindow w = series.get(key);
+            if (w == null) {
+                stats.miss();
+                return null;
+            }
+            stats.hit();
+            return SeriesSnapshot.of(w, from, to, limit);
+        }
+    }
+
+    /**
+     * Series matching {@code filter} (by name and labels), each a use and a hit. Returns copies of
+     * their samples in [from, to], newest first, at most {@code limit} each.
+     */
+    public List<SeriesSnapshot> find(Predicate<SeriesWindow> filter, long from, long to, int limit) {
+        List<SeriesSnapshot> out = new ArrayList<>();
+        List<String> used = new ArrayList<>();
+        synchronized (this) {
+            for (SeriesWindow w : series.values()) {
+                if (filter.test(w)) {
+                    out.add(SeriesSnapshot.of(w, from, to, limit));
+                    used.add(w.key());
+                }
+            }
+            for (String k : used) {
+                series.get(k); // a query is a use
+                stats.hit();
+            }
+        }
+        return out;
+    }
+
+    /** Removes the series of a partition this instance no longer holds. */
+    public int removePartition(int partition) {
+        int n = 0;
+        synchronized (this) {
+            Iterator<SeriesWindow> it = series.values().iterator();
+            while (it.hasNext()) {
+                if (it.next().partition() == partition) {
+                    it.remove();
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** True when the store holds {@code key} (no use, no hit). */
+    public synchronized boolean contains(String key) {
+        return series.containsKey(key);
+    }
+
+    /** Latest sample of every series that received something within stale-after; not a use. */
+    public void forEachLatest(long nowMs, Consumer<Latest> consumer) {
+        long staleBefore = nowMs - settings.staleAfter().toMillis();
+        List<Latest> copy;
+        synchronized (this) {
+            copy = new ArrayList<>(series.size());
+            for (SeriesWindow w : series.values()) {
+                if (w.size() > 0 && w.lastUpdateMs() >= staleBefore) {
+                    copy.add(new Latest(w.name(), w.labels(), w.latestTimestamp(), w.latestValue()));
+                }
+            }
+        }
+        copy.forEach(consumer);
+    }
+
+    /** Keys from least to most recently used (tests assert the eviction order with it). */
+    public synchronized List<String> keysByRecency() {
+        return new ArrayList<>(series.keySet());
+    }
+
+    public synchronized int seriesCount() {
+        return series.size();
+    }
+
+    public synchronized long sampleCount() {
+        long n = 0;
+        for (SeriesWindow w : series.values()) {
+            n += w.size();
+        }
+        return n;
+    }
+
+    /** Approximate heap held by the series and their samples. */
+    public synchronized long approximateBytes() {
+        long n = 0;
+        for (SeriesWindow w : series.values()) {
+            n += w.approximateBytes();
+        }
+        return n;
+    }
+
+    public StoreSettings settings() {
+        return settings;
+    }
+
+    public StoreStats stats() {
+        return stats;
+    }
+
+    /** The latest sample of a series. */
+    public record Latest(String name, Labels labels, long timestamp, double value) {
+    }
+}

@@ -1,0 +1,40 @@
+package io.mpipe.exporter.topology;
+
+import io.mpipe.exporter.store.SeriesPool;
+import io.mpipe.exporter.store.StoreRebuilder;
+import io.mpipe.exporter.store.WindowedLruStoreBuilder;
+import io.prometheus.client.Counter;
+import java.time.Duration;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * The exporter's topology, a pure function of its inputs: the metrics topic into the windowed LRU
+ * store. Store and node names are constants shared with the query layer.
+ */
+public final class ExporterTopology {
+    public static final String STORE = "recent-samples";
+    public static final String SOURCE = "metrics-source";
+    public static final String PROCESSOR = "store-samples";
+
+    /**
+     * What the topology is built from.
+     *
+     * @param rebuilder      null for no rebuild from the topic when a task starts (tests)
+     * @param expiryInterval how often samples that left the window are dropped
+     */
+    public record Settings(String topic, SeriesPool pool, StoreRebuilder rebuilder, Duration expiryInterval,
+            Counter processed, Counter invalid) {
+    }
+
+    private ExporterTopology() {
+    }
+
+    public static Topology build(Settings s) {
+        Topology t = new Topology();
+        t.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), s.topic());
+        t.addProcessor(PROCESSOR, () -> new SampleProcessor(s.expiryInterval(), s.processed(), s.invalid()), SOURCE);
+        t.addStateStore(new WindowedLruStoreBuilder(STORE, s.pool(), s.rebuilder()), PROCESSOR);
+        return t;
+    }
+}
