@@ -1,0 +1,57 @@
+package io.mpipe.collector.hedera;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.mpipe.collector.source.Source;
+import io.mpipe.common.metric.Metric;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * {@code GET /api/v1/network/stake}: {@code hedera_network_stake_total_tinybars},
+ * {@code hedera_network_staking_reward_rate} and
+ * {@code hedera_network_max_staking_reward_rate_per_hbar}, as the API reports them (int64).
+ */
+final class HederaStakeSource implements Source {
+    static final String NAME = "hedera_stake";
+    static final String PATH = "/api/v1/network/stake";
+
+    /** Network staking figures of the last staking period. */
+    record NetworkStake(long stakeTotal, long stakingRewardRate, long maxStakingRewardRatePerHbar) {
+        static NetworkStake parse(JsonNode body) throws BadResponseException {
+            return new NetworkStake(MirrorJson.int64(body, "stake_total"),
+                    MirrorJson.int64(body, "staking_reward_rate"),
+                    MirrorJson.int64(body, "max_staking_reward_rate_per_hbar"));
+        }
+    }
+
+    private final MirrorNodeClient client;
+    private final String network;
+    private final Duration interval;
+
+    HederaStakeSource(MirrorNodeClient client, String network, Duration interval) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.network = Objects.requireNonNull(network, "network");
+        this.interval = Objects.requireNonNull(interval, "interval");
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Duration interval() {
+        return interval;
+    }
+
+    @Override
+    public List<Metric> poll(long nowMillis) throws MirrorNodeException, InterruptedException {
+        NetworkStake stake = client.get(NAME, PATH, NetworkStake::parse);
+        return new Samples(network, nowMillis)
+                .add("hedera_network_stake_total_tinybars", stake.stakeTotal())
+                .add("hedera_network_staking_reward_rate", stake.stakingRewardRate())
+                .add("hedera_network_max_staking_reward_rate_per_hbar", stake.maxStakingRewardRatePerHbar())
+                .toList();
+    }
+}
