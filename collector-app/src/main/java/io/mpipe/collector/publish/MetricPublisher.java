@@ -5,31 +5,44 @@ import io.mpipe.common.metric.Metric;
 import io.mpipe.common.metric.MetricRules;
 import io.mpipe.common.wire.WireFormat;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Sends metrics to the topic through an idempotent producer, holding at most {@code maxBuffered}
- * records that the broker has not acknowledged yet. Live sources {@link #offer} (a full buffer,
- * as while the broker is away, drops the record and counts it); replay {@link #publish}es (waits
- * for room: back-pressure). The producer retries on its own; what it gives up on is counted and
- * logged, and the collector goes on.
+ * records that the broker has not acknowledged yet.
+ *
+ * <p>Records go through a bounded queue to one sender thread, because a producer's {@code send}
+ * blocks (up to {@code max.block.ms}) while the broker is away, and no source may stall on it.
+ * While the broker is away the sender keeps the record and tries again; the queue fills; live
+ * sources {@link #offer} and see a full buffer drop records (counted), replay {@link #publish}es
+ * and waits for room (back-pressure). When the broker is back, the buffer drains in order. What
+ * the producer itself gives up on (after {@code delivery.timeout.ms}) is counted and logged.
  */
 public final class MetricPublisher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetricPublisher.class);
+    private static final int DRAIN_BATCH = 1024;
 
     private final Producer<byte[], byte[]> producer;
     private final String topic;
     private final int maxBuffered;
     private final Semaphore room;
+    private final BlockingQueue<ProducerRecord<byte[], byte[]>> queue;
     private final CollectorMetrics metrics;
     private final Callback onAck;
+    private final Thread sender;
+    private volatile boolean closing;
     private volatile long lastErrorLogMs;
 
     public MetricPublisher(Producer<byte[], byte[]> producer, String topic, int maxBuffered, CollectorMetrics metrics) {
@@ -37,6 +50,7 @@ public final class MetricPublisher implements AutoCloseable {
         this.topic = topic;
         this.maxBuffered = maxBuffered;
         this.room = new Semaphore(maxBuffered);
+        this.queue = new ArrayBlockingQueue<>(maxBuffered);
         this.metrics = metrics;
         this.onAck = (md, e) -> {
             room.release();
@@ -45,70 +59,110 @@ public final class MetricPublisher implements AutoCloseable {
                 metrics.produced.inc();
             } else {
                 metrics.sendErrors.inc();
-                long now = System.currentTimeMillis();
-                if (now - lastErrorLogMs > 10_000) {
-                    lastErrorLogMs = now;
-                    log.warn("collector: records to {} could not be delivered (counted in"
-                            + " collector_send_errors_total): {}", topic, e.toString());
-                }
+                logError("records to " + topic + " could not be delivered (counted in collector_send_errors_total): "
+                        + e);
             }
         };
+        this.sender = new Thread(this::sendLoop, "collector-sender");
+        this.sender.setDaemon(true);
+        this.sender.start();
     }
 
     public String topic() {
         return topic;
     }
 
-    /** Records sent and not yet acknowledged. */
+    /** Records taken and not yet acknowledged (queued or in the producer). */
     public int buffered() {
         return maxBuffered - room.availablePermits();
     }
 
     /**
-     * Sends without waiting. Returns false, counting the record as dropped, when the buffer is
-     * full.
+     * Queues a record without waiting. Returns false, counting the record as dropped, when the
+     * buffer is full.
      */
     public boolean offer(Metric m) {
         if (!room.tryAcquire()) {
             metrics.dropped.inc();
             return false;
         }
-        send(WireFormat.record(topic, m));
+        enqueue(WireFormat.record(topic, m));
         return true;
     }
 
-    /** Sends, waiting for room in the buffer first. */
+    /** Queues a record, waiting for room in the buffer first. */
     public void publish(Metric m) throws InterruptedException {
         room.acquire();
-        send(WireFormat.record(topic, m));
+        enqueue(WireFormat.record(topic, m));
     }
 
-    /** Sends a replayed record (marked with the replay header), waiting for room first. */
+    /** Queues a replayed record (marked with the replay header), waiting for room first. */
     public void publishReplay(Metric m, String sourceName) throws InterruptedException {
         room.acquire();
-        send(WireFormat.replayRecord(topic, m, sourceName));
+        enqueue(WireFormat.replayRecord(topic, m, sourceName));
     }
 
-    /**
-     * Checks the series key size a sink would refuse; throws so the caller can count and skip.
-     */
+    /** Checks the series key size a sink would refuse; throws so the caller can count and skip. */
     public static void checkSendable(Metric m) {
         MetricRules.checkSeriesKey(m.seriesKey());
     }
 
-    private void send(ProducerRecord<byte[], byte[]> rec) {
+    private void enqueue(ProducerRecord<byte[], byte[]> rec) {
         metrics.buffered.inc();
+        queue.add(rec); // never full: the queue holds as many as there are permits
+    }
+
+    private void sendLoop() {
+        List<ProducerRecord<byte[], byte[]>> batch = new ArrayList<>(DRAIN_BATCH);
         try {
-            producer.send(rec, onAck);
-        } catch (KafkaException | IllegalStateException e) {
-            // metadata not available within max.block.ms (broker away at start), or closed
-            onAck.onCompletion(null, e);
+            while (!closing || !queue.isEmpty()) {
+                ProducerRecord<byte[], byte[]> first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, DRAIN_BATCH - 1);
+                for (ProducerRecord<byte[], byte[]> rec : batch) {
+                    sendHolding(rec);
+                }
+                batch.clear();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
-    /** Waits until every record sent so far is acknowledged or failed, up to {@code max}. */
+    /** Sends one record; while the broker is unreachable, holds it and tries again. */
+    private void sendHolding(ProducerRecord<byte[], byte[]> rec) throws InterruptedException {
+        while (true) {
+            try {
+                producer.send(rec, onAck);
+                return;
+            } catch (TimeoutException e) {
+                // no metadata within max.block.ms: the broker is away; keep the record
+                logError("broker unreachable, holding " + buffered() + " record(s): " + e.getMessage());
+                if (closing) {
+                    onAck.onCompletion(null, e);
+                    return;
+                }
+                Thread.sleep(100);
+            } catch (KafkaException | IllegalStateException e) {
+                onAck.onCompletion(null, e);
+                return;
+            }
+        }
+    }
+
+    private void logError(String message) {
+        long now = System.currentTimeMillis();
+        if (now - lastErrorLogMs > 10_000) {
+            lastErrorLogMs = now;
+            log.warn("collector: {}", message);
+        }
+    }
+
+    /** Waits until every record taken so far is acknowledged or failed, up to {@code max}. */
     public boolean flush(Duration max) throws InterruptedException {
-        producer.flush();
         if (room.tryAcquire(maxBuffered, max.toMillis(), TimeUnit.MILLISECONDS)) {
             room.release(maxBuffered);
             return true;
@@ -116,8 +170,16 @@ public final class MetricPublisher implements AutoCloseable {
         return false;
     }
 
+    /** Stops the sender (records still queued are tried once more) and closes the producer. */
     @Override
     public void close() {
-        producer.close(Duration.ofSeconds(30));
+        closing = true;
+        try {
+            sender.join(Duration.ofSeconds(10).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sender.interrupt();
+        producer.close(Duration.ofSeconds(10));
     }
 }
