@@ -45,7 +45,8 @@ public enum ReplayFormat {
         if (name.endsWith(".gz")) {
             name = name.substring(0, name.length() - 3);
         }
-        String extension = name.substring(name.lastIndexOf('.') + 1);
+        int dot = name.lastIndexOf('.');
+        String extension = dot < 0 ? "" : name.substring(dot + 1);
         switch (extension) {
             case "jsonl", "ndjson", "json" -> {
                 return Optional.of(JSONL);

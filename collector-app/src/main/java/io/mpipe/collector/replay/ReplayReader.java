@@ -31,8 +31,8 @@ import java.util.zip.GZIPInputStream;
  *
  * <p><b>Format.</b> {@link ReplayOptions#format()}, or when that is null
  * {@link ReplayFormat#detect} from the file name (without {@code .gz}) and the first non-blank
- * line. An empty file reads as {@code JSONL} (it yields nothing either way). Text is UTF-8; a line
- * ends at {@code \n} or {@code \r\n}. For the rules of each format see {@link JsonLinesParser},
+ * line. An empty file reads as {@code JSONL} (it yields nothing either way). Text is UTF-8 (a byte
+ * sequence that is not becomes U+FFFD); a line ends at {@code \n} or {@code \r\n}. For the rules of each format see {@link JsonLinesParser},
  * {@link CsvParser}, {@link OpenMetricsParser}, {@link TimestampFormat} and {@link ValueFormat}:
  * in short, timestamps without a zone are UTC, epoch numbers below 10<sup>11</sup> are seconds and
  * others milliseconds (OpenMetrics seconds and Prometheus milliseconds alike), and

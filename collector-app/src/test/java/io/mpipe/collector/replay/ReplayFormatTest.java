@@ -19,6 +19,7 @@ class ReplayFormatTest {
         "m.csv            | timestamp,value       | CSV_TS",
         "m.csv.gz         | 2014-02-14 14:27:00,1 | CSV_TS",
         "m.csv            | up,1,2,{}             | CSV",
+        "json             | timestamp,value       | CSV_TS",
     })
     void shouldDetectTheFormatFromTheFileName(String fileName, String firstLine, ReplayFormat expected) {
         assertThat(ReplayFormat.detect(fileName, firstLine)).contains(expected);
