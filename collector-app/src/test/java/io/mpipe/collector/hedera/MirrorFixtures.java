@@ -3,6 +3,7 @@ package io.mpipe.collector.hedera;
 import io.mpipe.collector.CollectorMetrics;
 import io.mpipe.common.metric.Metric;
 import io.mpipe.testsupport.StubHttpServer;
+import io.mpipe.testsupport.TestData;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The real mirror-node response bodies in {@code shared/fixtures/hedera-mirror} (from the mirror
+ * The real mirror-node response bodies in {@code testdata/hedera-mirror} (from the mirror
  * node's own spec tests), and settings and clients for tests against a {@link StubHttpServer}.
  */
 final class MirrorFixtures {
@@ -25,16 +26,9 @@ final class MirrorFixtures {
     private MirrorFixtures() {
     }
 
-    /** Finds {@code shared/fixtures/hedera-mirror} in the working directory or one of its parents. */
+    /** The repository's {@code testdata/hedera-mirror}. */
     static Path dir() {
-        Path start = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        for (Path p = start; p != null; p = p.getParent()) {
-            Path candidate = p.resolve("shared").resolve("fixtures").resolve("hedera-mirror");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("no shared/fixtures/hedera-mirror above " + start);
+        return TestData.dir("hedera-mirror");
     }
 
     static String read(String file) {

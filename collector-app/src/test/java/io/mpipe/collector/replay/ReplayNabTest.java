@@ -1,11 +1,11 @@
 package io.mpipe.collector.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mpipe.collector.replay.ReplayLine.Good;
 import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.Metric;
+import io.mpipe.testsupport.TestData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,15 +19,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Reads the real Numenta Anomaly Benchmark series kept beside the repository in
- * {@code shared/datasets/nab} ({@code timestamp,value}, zone-less UTC timestamps) and checks the
+ * {@code testdata/nab} ({@code timestamp,value}, zone-less UTC timestamps) and checks the
  * result against the file text, parsed here independently of the reader.
  */
 class ReplayNabTest {
 
     @Test
     void shouldReadEveryNabSeriesLineForLine() throws IOException {
-        Path dir = nabDirectory();
-        assumeTrue(dir != null, "no shared/datasets/nab above " + System.getProperty("user.dir"));
+        Path dir = TestData.dir("nab");
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {
             files = list.filter(f -> f.getFileName().toString().endsWith(".csv")).sorted().toList();
@@ -67,15 +66,5 @@ class ReplayNabTest {
         String[] parts = text.split(",");
         long ts = LocalDateTime.parse(parts[0].replace(' ', 'T')).toInstant(ZoneOffset.UTC).toEpochMilli();
         return new Good(line, new Metric("nab_value", ts, Double.parseDouble(parts[1]), Labels.of("series", series)));
-    }
-
-    private static Path nabDirectory() {
-        for (Path d = Path.of(System.getProperty("user.dir")).toAbsolutePath(); d != null; d = d.getParent()) {
-            Path nab = d.resolve("shared").resolve("datasets").resolve("nab");
-            if (Files.isDirectory(nab)) {
-                return nab;
-            }
-        }
-        return null;
     }
 }
