@@ -16,7 +16,10 @@ import picocli.CommandLine.Command;
         description = "Kafka metrics pipeline: collect metrics, store them in PostgreSQL exactly once, serve them"
                 + " to Prometheus.",
         subcommands = {
+            CollectorCommand.class,
             SinkCommand.class,
+            ExporterCommand.class,
+            ReplayCommand.class,
             MigrateCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class

@@ -42,6 +42,8 @@ public final class MetricPublisher implements AutoCloseable {
     private final CollectorMetrics metrics;
     private final Callback onAck;
     private final Thread sender;
+    private final java.util.concurrent.atomic.AtomicLong acknowledged = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closing;
     private volatile long lastErrorLogMs;
 
@@ -56,8 +58,10 @@ public final class MetricPublisher implements AutoCloseable {
             room.release();
             metrics.buffered.dec();
             if (e == null) {
+                acknowledged.incrementAndGet();
                 metrics.produced.inc();
             } else {
+                failed.incrementAndGet();
                 metrics.sendErrors.inc();
                 logError("records to " + topic + " could not be delivered (counted in collector_send_errors_total): "
                         + e);
@@ -70,6 +74,16 @@ public final class MetricPublisher implements AutoCloseable {
 
     public String topic() {
         return topic;
+    }
+
+    /** Records the broker acknowledged so far. */
+    public long acknowledged() {
+        return acknowledged.get();
+    }
+
+    /** Records given up on so far (not delivered). */
+    public long failed() {
+        return failed.get();
     }
 
     /** Records taken and not yet acknowledged (queued or in the producer). */

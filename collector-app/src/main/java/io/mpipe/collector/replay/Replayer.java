@@ -1,0 +1,133 @@
+package io.mpipe.collector.replay;
+
+import io.mpipe.collector.publish.MetricPublisher;
+import io.mpipe.common.metric.InvalidMetricException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Replays files of historical metrics onto the topic: each good line becomes exactly one record
+ * with its original timestamp, marked with the replay header; bad lines are counted and reported
+ * with their file and line number and never stop the replay. Optionally paced to a rate; with no
+ * publisher it only reads (a dry run).
+ */
+public final class Replayer {
+    /** How many rejections the summary lists (all are counted). */
+    public static final int MAX_LISTED_REJECTIONS = 20;
+
+    /** A bad line, with its file. */
+    public record Rejection(String file, long line, String reason) {
+    }
+
+    /**
+     * What a replay did: lines read, good records, records the broker acknowledged ({@code sent},
+     * 0 in a dry run) and records it did not take ({@code failed}), bad lines ({@code rejected}).
+     */
+    public record Summary(long read, long good, long sent, long failed, long rejected, List<Rejection> firstRejections,
+            Duration elapsed) {
+        public Summary {
+            firstRejections = List.copyOf(firstRejections);
+        }
+    }
+
+    /** Progress callback: records read so far, bytes read of all files, total bytes. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(long records, long bytesRead, long totalBytes);
+    }
+
+    private final ReplayOptions options;
+    private final double ratePerSecond;
+
+    /** @param ratePerSecond records per second at most; 0 for as fast as the broker takes them */
+    public Replayer(ReplayOptions options, double ratePerSecond) {
+        this.options = Objects.requireNonNull(options, "options");
+        if (ratePerSecond < 0) {
+            throw new IllegalArgumentException("rate must not be negative");
+        }
+        this.ratePerSecond = ratePerSecond;
+    }
+
+    /**
+     * Replays {@code files} in order.
+     *
+     * @param publisher null for a dry run (parse and report only)
+     * @throws IOException when a file cannot be read at all (missing, not gzip though it says so)
+     */
+    public Summary run(List<Path> files, MetricPublisher publisher, Progress progress)
+            throws IOException, InterruptedException {
+        long totalBytes = 0;
+        for (Path f : files) {
+            totalBytes += Files.size(f);
+        }
+        long t0 = System.nanoTime();
+        long ackedBefore = publisher == null ? 0 : publisher.acknowledged();
+        long failedBefore = publisher == null ? 0 : publisher.failed();
+        long read = 0;
+        long good = 0;
+        long rejected = 0;
+        long doneBytes = 0;
+        List<Rejection> listed = new ArrayList<>();
+        long lastProgress = 0;
+        for (Path f : files) {
+            String fileName = f.getFileName().toString();
+            try (ReplayReader reader = ReplayReader.open(f, options)) {
+                while (reader.hasNext()) {
+                    ReplayLine line = reader.next();
+                    read++;
+                    if (line instanceof ReplayLine.Good g) {
+                        try {
+                            MetricPublisher.checkSendable(g.metric());
+                        } catch (InvalidMetricException e) {
+                            rejected++;
+                            if (listed.size() < MAX_LISTED_REJECTIONS) {
+                                listed.add(new Rejection(fileName, g.line(), e.getMessage()));
+                            }
+                            continue;
+                        }
+                        good++;
+                        if (publisher != null) {
+                            publisher.publishReplay(g.metric(), fileName);
+                        }
+                        if (ratePerSecond > 0 && (good & 63) == 0) {
+                            pace(t0, good);
+                        }
+                    } else if (line instanceof ReplayLine.Bad b) {
+                        rejected++;
+                        if (listed.size() < MAX_LISTED_REJECTIONS) {
+                            listed.add(new Rejection(fileName, b.line(), b.reason()));
+                        }
+                    }
+                    if ((read & 4095) == 0) {
+                        long now = System.nanoTime();
+                        if (now - lastProgress > 200_000_000L) {
+                            lastProgress = now;
+                            progress.update(read, doneBytes + reader.bytesRead(), totalBytes);
+                        }
+                    }
+                }
+                doneBytes += Files.size(f);
+            }
+        }
+        if (publisher != null && !publisher.flush(Duration.ofMinutes(5))) {
+            throw new IOException(publisher.buffered() + " record(s) not acknowledged by the broker within 5 min");
+        }
+        progress.update(read, totalBytes, totalBytes);
+        long sent = publisher == null ? 0 : publisher.acknowledged() - ackedBefore;
+        long failed = publisher == null ? 0 : publisher.failed() - failedBefore;
+        return new Summary(read, good, sent, failed, rejected, listed, Duration.ofNanos(System.nanoTime() - t0));
+    }
+
+    private void pace(long t0, long done) throws InterruptedException {
+        long dueNanos = (long) (done / ratePerSecond * 1e9);
+        long ahead = dueNanos - (System.nanoTime() - t0);
+        if (ahead > 1_000_000) {
+            Thread.sleep(ahead / 1_000_000, (int) (ahead % 1_000_000));
+        }
+    }
+}
