@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             SinkCommand.class,
             ExporterCommand.class,
             ReplayCommand.class,
+            LagCommand.class,
             MigrateCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class

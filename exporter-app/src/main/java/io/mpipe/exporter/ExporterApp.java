@@ -3,6 +3,8 @@ package io.mpipe.exporter;
 import io.mpipe.common.http.Health;
 import io.mpipe.common.http.ServiceHttpServer;
 import io.mpipe.common.wire.Topics;
+import io.mpipe.exporter.lag.LagMonitor;
+import io.mpipe.exporter.lag.LagService;
 import io.mpipe.exporter.query.HistoryTier;
 import io.mpipe.exporter.query.LocalStores;
 import io.mpipe.exporter.query.QueryApi;
@@ -47,14 +49,16 @@ public final class ExporterApp implements AutoCloseable {
     private final Optional<HistoryTier> history;
     private final SeriesPool pool;
     private final ExporterMetrics metrics;
+    private final Optional<LagService> lag;
 
     private ExporterApp(KafkaStreams streams, ServiceHttpServer http, Optional<HistoryTier> history, SeriesPool pool,
-            ExporterMetrics metrics) {
+            ExporterMetrics metrics, Optional<LagService> lag) {
         this.streams = streams;
         this.http = http;
         this.history = history;
         this.pool = pool;
         this.metrics = metrics;
+        this.lag = lag;
     }
 
     public static ExporterApp start(ExporterConfig config, CollectorRegistry registry) {
@@ -94,11 +98,20 @@ public final class ExporterApp implements AutoCloseable {
         LocalStores local = new LocalStores(streams, pool);
         QueryService service = new QueryService(local, history, self, config.forwardTimeout(), clock);
         QueryApi.register(http, service, metrics, () -> streams.state() == KafkaStreams.State.RUNNING);
+        Optional<LagService> lag = Optional.empty();
+        if (config.lag().enabled()) {
+            LagService l = new LagService(new LagMonitor(Admin.create(base), () -> new KafkaConsumer<>(
+                    LagService.probeProperties(base), new ByteArrayDeserializer(), new ByteArrayDeserializer()),
+                    config.lag(), clock), config.lag(), registry);
+            http.route("/api/v1/lag", ex -> l.snapshot());
+            l.start();
+            lag = Optional.of(l);
+        }
         streams.start();
         http.start();
         log.info("exporter: {} consuming {} (advertised as {}:{}, window {}, max {} series)", config.applicationId(),
                 config.kafka().topic(), self.host(), self.port(), config.store().window(), config.store().maxSeries());
-        return new ExporterApp(streams, http, history, pool, metrics);
+        return new ExporterApp(streams, http, history, pool, metrics, lag);
     }
 
     static HostInfo advertised(ExporterConfig config, ServiceHttpServer http) {
@@ -164,8 +177,14 @@ public final class ExporterApp implements AutoCloseable {
         return streams.state() == KafkaStreams.State.RUNNING;
     }
 
+    /** The lag monitor, when {@code lag.enabled}. */
+    public Optional<LagService> lag() {
+        return lag;
+    }
+
     @Override
     public void close() {
+        lag.ifPresent(LagService::close);
         streams.close(Duration.ofSeconds(30));
         http.close();
         history.ifPresent(h -> {

@@ -6,6 +6,7 @@ import io.mpipe.common.config.HttpSettings;
 import io.mpipe.common.config.KafkaSettings;
 import io.mpipe.common.config.LoggingSettings;
 import io.mpipe.common.config.PostgresSettings;
+import io.mpipe.exporter.lag.LagSettings;
 import io.mpipe.exporter.store.StoreSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,8 +14,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Everything the exporter is configured with: {@code exporter.*} plus the shared {@code kafka},
- * {@code postgres} (for the history tier) and {@code logging} sections.
+ * Everything the exporter is configured with: {@code exporter.*}, {@code lag.*} (the lag monitor)
+ * plus the shared {@code kafka}, {@code postgres} (for the history tier) and {@code logging} sections.
  *
  * @param history       the PostgreSQL the history tier reads, when {@code exporter.history.enabled}
  * @param advertisedUrl {@code exporter.advertised-url}: how other instances reach this one
@@ -32,9 +33,10 @@ public record ExporterConfig(
         int streamThreads,
         Optional<PostgresSettings> history,
         Optional<String> advertisedUrl,
-        Duration forwardTimeout) {
+        Duration forwardTimeout,
+        LagSettings lag) {
 
-    public static final String[] SECTIONS = {"kafka", "postgres", "logging", "exporter"};
+    public static final String[] SECTIONS = {"kafka", "postgres", "logging", "exporter", "lag"};
     public static final int DEFAULT_PORT = 9400;
 
     public ExporterConfig {
@@ -83,7 +85,8 @@ public record ExporterConfig(
         });
         Duration forward = r.duration("exporter.forward-timeout", Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMinutes(5));
+        LagSettings lag = LagSettings.read(r);
         return new ExporterConfig(kafka, logging, http, appId, stateDir, new StoreSettings(window, maxSeries, cap, stale),
-                expiry, rebuild, threads, history, advertised, forward);
+                expiry, rebuild, threads, history, advertised, forward, lag);
     }
 }

@@ -1,0 +1,122 @@
+package io.mpipe.cli;
+
+import io.mpipe.common.config.ConfigReader;
+import io.mpipe.common.config.KafkaSettings;
+import io.mpipe.common.config.LoggingSettings;
+import io.mpipe.common.http.Json;
+import io.mpipe.exporter.lag.LagMonitor;
+import io.mpipe.exporter.lag.LagService;
+import io.mpipe.exporter.lag.LagSettings;
+import io.mpipe.exporter.lag.LagSnapshot;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "lag", mixinStandardHelpOptions = true,
+        description = {"Consumer lag of every group (or the ones named): committed offset, log-end offset, lag in"
+            + " records, and lag in seconds measured from the timestamp of the next record to read.",
+            "Groups with no active member are listed with their state."})
+final class LagCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOption config;
+
+    @Option(names = "--group", paramLabel = "G", description = "Only this group (repeatable).")
+    List<String> groups = List.of();
+
+    @Option(names = "--watch", paramLabel = "SECONDS", arity = "0..1", fallbackValue = "0",
+            description = "Refresh every SECONDS (default: lag.interval, 10 s) until Ctrl-C.")
+    Double watch;
+
+    @Option(names = "--format", paramLabel = "F", defaultValue = "table", description = "table or json (default: table).")
+    String format;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    record Settings(KafkaSettings kafka, LagSettings lag) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!format.equals("table") && !format.equals("json")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--format: '" + format + "' is not table or json");
+        }
+        Settings s = config.load("lag", (ConfigReader r) -> new Settings(KafkaSettings.read(r), LagSettings.read(r)),
+                x -> new LoggingSettings("text", "warn"), "kafka", "lag");
+        LagSettings lag = groups.isEmpty() ? s.lag() : s.lag().withGroups(groups);
+        var base = s.kafka().clientProperties();
+        long intervalMs = watch == null || watch <= 0 ? lag.interval().toMillis() : (long) (watch * 1000);
+        boolean terminal = System.console() != null;
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        try (LagMonitor monitor = new LagMonitor(Admin.create(base), () -> new KafkaConsumer<>(
+                LagService.probeProperties(base), new ByteArrayDeserializer(), new ByteArrayDeserializer()), lag,
+                Clock.systemUTC())) {
+            do {
+                LagSnapshot snap = monitor.poll();
+                if (watch != null && terminal && format.equals("table")) {
+                    out.print("\033[H\033[2J");
+                }
+                out.print(format.equals("json") ? new String(Json.write(snap), StandardCharsets.UTF_8) + "\n"
+                        : table(snap));
+                if (watch != null) {
+                    Thread.sleep(intervalMs);
+                }
+            } while (watch != null);
+        }
+        return Pipeline.OK;
+    }
+
+    static String table(LagSnapshot snap) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "LAG-SECONDS",
+            "STATE", "MEMBERS", "CONSUMER-ID"});
+        for (LagSnapshot.Group g : snap.groups()) {
+            if (g.partitions().isEmpty()) {
+                rows.add(new String[] {g.group(), "-", "-", "-", "-", "-", "-", g.state(), Integer.toString(g.members()),
+                    "-"});
+            }
+            for (LagSnapshot.Partition p : g.partitions()) {
+                rows.add(new String[] {g.group(), p.topic(), Integer.toString(p.partition()), Long.toString(p.committed()),
+                    Long.toString(p.logEnd()), Long.toString(p.lag()), seconds(p.lagSeconds()), g.state(),
+                    Integer.toString(g.members()), p.consumer()});
+            }
+        }
+        int[] w = new int[rows.get(0).length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                w[i] = Math.max(w[i], r[i].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("consumer lag at ").append(Instant.ofEpochMilli(snap.polledAt())).append("\n\n");
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                sb.append(String.format(Locale.ROOT, "%-" + w[i] + "s", r[i])).append(i < r.length - 1 ? "  " : "");
+            }
+            sb.append('\n');
+        }
+        if (snap.groups().isEmpty()) {
+            sb.append("(no consumer groups)\n");
+        }
+        return sb.toString();
+    }
+
+    static String seconds(double s) {
+        if (Double.isNaN(s)) {
+            return "?";
+        }
+        return s < 10 ? String.format(Locale.ROOT, "%.1f", s) : String.format(Locale.ROOT, "%.0f", s);
+    }
+}
