@@ -376,7 +376,9 @@ public final class SinkLoop implements Runnable {
                         toEnd.add(tp);
                     }
                 }
-                consumer.seekToEnd(toEnd);
+                if (!toEnd.isEmpty()) {
+                    consumer.seekToEnd(toEnd); // an empty list would mean every assigned partition
+                }
                 log.info("sink: no stored offsets for {}; started from {}", fresh, options.startFrom().get());
             } else {
                 consumer.seekToBeginning(fresh);

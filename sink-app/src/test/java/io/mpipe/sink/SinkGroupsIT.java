@@ -1,0 +1,102 @@
+package io.mpipe.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mpipe.common.metric.Labels;
+import io.mpipe.common.metric.Metric;
+import io.mpipe.common.wire.WireFormat;
+import io.mpipe.testsupport.TestDatabase;
+import io.mpipe.testsupport.TestKafka;
+import io.mpipe.testsupport.WithKafka;
+import io.mpipe.testsupport.WithPostgres;
+import io.prometheus.client.CollectorRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+
+/** Adding consumers: more sink instances in one group, and a new group started from a timestamp. */
+@WithKafka
+@WithPostgres
+class SinkGroupsIT {
+
+    @Test
+    void shouldStayExactWhenASecondAndAThirdInstanceJoinDuringALoad(TestKafka kafka, TestDatabase db)
+            throws Exception {
+        String topic = kafka.newTopic("sink-scale", 6);
+        String group = kafka.newGroup("sink-scale");
+        List<Metric> sent = SinkFixtures.metrics(150_000, 1_500, "sink_scaled");
+        AtomicInteger produced = new AtomicInteger();
+        Thread producer = new Thread(() -> {
+            try (KafkaProducer<byte[], byte[]> p = SinkFixtures.producer(kafka.bootstrapServers())) {
+                for (Metric m : sent) {
+                    p.send(WireFormat.record(topic, m));
+                    if (produced.incrementAndGet() % 1_500 == 0) {
+                        Thread.sleep(100); // about 15,000 a second for 10 s
+                    }
+                }
+                p.flush();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        CollectorRegistry r1 = new CollectorRegistry();
+        CollectorRegistry r2 = new CollectorRegistry();
+        CollectorRegistry r3 = new CollectorRegistry();
+        try (SinkApp a = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic, group), r1)) {
+            producer.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> produced.get() > 30_000);
+            try (SinkApp b = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic, group), r2)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> produced.get() > 70_000);
+                try (SinkApp c = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic, group), r3)) {
+                    producer.join(120_000);
+                    await().atMost(Duration.ofSeconds(90)).until(() ->
+                            db.queryLong("SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == sent.size());
+                    assertThat(a.loop().assignedPartitions() + b.loop().assignedPartitions()
+                            + c.loop().assignedPartitions()).isEqualTo(6);
+                    assertThat(c.loop().assignedPartitions()).isPositive();
+                }
+            }
+        }
+        assertThat(r2.getSampleValue("sink_rows_written_total")).isPositive();
+        assertThat(r3.getSampleValue("sink_rows_written_total")).isPositive();
+        assertThat(SinkFixtures.rows(db)).isEqualTo(sent.size());
+        assertThat(SinkFixtures.stored(db)).isEqualTo(new HashSet<>(sent));
+    }
+
+    @Test
+    void shouldStoreExactlyTheRecordsAtOrAfterTheStartTimeForANewGroup(TestKafka kafka, TestDatabase db)
+            throws Exception {
+        String topic = kafka.newTopic("sink-from", 3);
+        long now = System.currentTimeMillis();
+        List<Metric> before = new ArrayList<>();
+        List<Metric> after = new ArrayList<>();
+        Instant from = Instant.ofEpochMilli(now - 45 * 60_000L);
+        for (int i = 0; i < 3_000; i++) {
+            // one a second from 3 h ago to 2 h 10 min ago, then from 30 min ago on
+            long ts = i < 1_500 ? now - 3 * 3_600_000L + i * 1000L : now - 30 * 60_000L + (i - 1_500) * 1000L;
+            Metric m = new Metric("sink_from", ts, i, Labels.of("series", "s" + (i % 30)));
+            (ts >= from.toEpochMilli() ? after : before).add(m);
+        }
+        List<Metric> all = new ArrayList<>(before);
+        all.addAll(after);
+        SinkFixtures.produce(kafka.bootstrapServers(), topic, all);
+        CollectorRegistry registry = new CollectorRegistry();
+        SinkConfig config = SinkFixtures.config(kafka.bootstrapServers(), db, topic, kafka.newGroup("late-group"))
+                .withStartFrom(Optional.of(from));
+        try (SinkApp sink = SinkApp.start(config, registry)) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> SinkFixtures.rows(db) >= after.size());
+            await().atMost(Duration.ofSeconds(10)).until(() -> registry.getSampleValue("sink_batches_total",
+                    new String[] {"outcome"}, new String[] {"committed"}) >= 1.0);
+        }
+        assertThat(before).hasSize(1_500);
+        assertThat(SinkFixtures.rows(db)).isEqualTo(after.size());
+        assertThat(SinkFixtures.stored(db)).isEqualTo(new HashSet<>(after));
+    }
+}
