@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         description = "Kafka metrics pipeline: collect metrics, store them in PostgreSQL exactly once, serve them"
                 + " to Prometheus.",
         subcommands = {
+            LocalCommand.class,
             CollectorCommand.class,
             SinkCommand.class,
             ExporterCommand.class,

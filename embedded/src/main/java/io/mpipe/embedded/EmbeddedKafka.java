@@ -53,6 +53,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         return new EmbeddedKafka(logDir, p, FreePorts.next(), overrides);
     }
 
+    /**
+     * Creates a broker whose controller listens on a fixed port too, so that a broker started
+     * again over the same directory (another process, the local mode) has the same quorum.
+     */
+    public static EmbeddedKafka create(Path logDir, int port, int controllerPort, Map<String, String> overrides) {
+        Objects.requireNonNull(logDir, "logDir");
+        return new EmbeddedKafka(logDir, port, controllerPort, overrides);
+    }
+
     /** Creates and starts a broker on a free port in a new temporary directory. */
     public static EmbeddedKafka startTemporary() {
         try {

@@ -35,7 +35,7 @@ import org.apache.kafka.common.TopicPartition;
  * paused group's seconds grow with the clock.
  *
  * <p>Cost per poll: one list, one describe, one offsets fetch for all groups, one log-end lookup,
- * and a read of one record per partition whose committed offset moved since the last poll (the
+ * and a read of one record per partition and committed offset that moved since the last poll (the
  * timestamp at an offset does not change, so it is cached), bounded by the probe timeout.
  *
  * <p>Groups with no active member stay listed with their state. Not thread-safe: one poller.
@@ -172,11 +172,13 @@ public final class LagMonitor implements AutoCloseable {
 
     /**
      * Timestamps of the records at the given offsets: from the cache, else read with the probe
-     * consumer (the first record at or after the offset: the one the group reads next).
+     * consumer (the first record at or after the offset: the one the group reads next). Where
+     * several groups sit at different offsets of one partition, each offset is read, in rounds:
+     * round k seeks every partition to its k-th offset. All rounds share the probe timeout.
      */
     private Map<TopicPartition, Map<Long, Long>> readTimestamps(Map<TopicPartition, Set<Long>> needed) {
         Map<TopicPartition, Map<Long, Long>> result = new HashMap<>();
-        Map<TopicPartition, Long> toRead = new HashMap<>();
+        Map<TopicPartition, List<Long>> toRead = new HashMap<>();
         for (Map.Entry<TopicPartition, Set<Long>> e : needed.entrySet()) {
             Map<Long, Long> cached = timestamps.getOrDefault(e.getKey(), Map.of());
             for (long off : e.getValue()) {
@@ -184,30 +186,39 @@ public final class LagMonitor implements AutoCloseable {
                 if (ts != null) {
                     result.computeIfAbsent(e.getKey(), k -> new HashMap<>()).put(off, ts);
                 } else {
-                    toRead.merge(e.getKey(), off, Math::min);
+                    toRead.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(off);
                 }
             }
         }
-        // several groups at different offsets of one partition: the lowest is read per poll, the
-        // others on later polls (each offset is read once, then cached)
         if (!toRead.isEmpty()) {
             if (probe == null) {
                 probe = probes.get();
             }
-            probe.assign(toRead.keySet());
-            toRead.forEach(probe::seek);
-            Set<TopicPartition> pending = new HashSet<>(toRead.keySet());
             long deadline = System.nanoTime() + settings.probeTimeout().toNanos();
-            while (!pending.isEmpty() && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : probe.poll(Duration.ofMillis(100))) {
-                    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-                    if (pending.remove(tp)) {
-                        result.computeIfAbsent(tp, k -> new HashMap<>()).put(toRead.get(tp), r.timestamp());
-                        probe.pause(List.of(tp));
+            for (int round = 0; System.nanoTime() < deadline; round++) {
+                Map<TopicPartition, Long> seek = new HashMap<>();
+                for (Map.Entry<TopicPartition, List<Long>> e : toRead.entrySet()) {
+                    if (round < e.getValue().size()) {
+                        seek.put(e.getKey(), e.getValue().get(round));
                     }
                 }
+                if (seek.isEmpty()) {
+                    break;
+                }
+                probe.assign(seek.keySet());
+                seek.forEach(probe::seek);
+                Set<TopicPartition> pending = new HashSet<>(seek.keySet());
+                while (!pending.isEmpty() && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<byte[], byte[]> r : probe.poll(Duration.ofMillis(100))) {
+                        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+                        if (pending.remove(tp)) {
+                            result.computeIfAbsent(tp, k -> new HashMap<>()).put(seek.get(tp), r.timestamp());
+                            probe.pause(List.of(tp));
+                        }
+                    }
+                }
+                probe.resume(probe.paused());
             }
-            probe.resume(probe.paused());
         }
         timestamps = result;
         return result;

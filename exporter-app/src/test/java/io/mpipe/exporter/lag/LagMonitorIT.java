@@ -172,4 +172,21 @@ class LagMonitorIT {
         assertThat(p.lagSeconds()).isCloseTo(truth, within(1.0));
         assertThat(p.lagSeconds()).isBetween(364.9 * 86_400, 365.0 * 86_400);
     }
+
+    @Test
+    void shouldMeasureEveryGroupWhenSeveralSitAtDifferentOffsetsOfAPartition() {
+        String topic = kafka.newTopic("lag-two-groups", 1);
+        long now = System.currentTimeMillis();
+        produce(topic, 0, 100, now - 100_000, 1000);
+        String slow = kafka.newGroup("slow");
+        String fast = kafka.newGroup("fast");
+        commit(slow, Map.of(new TopicPartition(topic, 0), 10L));
+        commit(fast, Map.of(new TopicPartition(topic, 0), 90L));
+
+        LagSnapshot s = monitor(slow, fast).poll();
+        assertThat(partition(group(s, slow), 0).lagSeconds()).isCloseTo((s.polledAt() - (now - 90_000)) / 1000.0,
+                within(1.0));
+        assertThat(partition(group(s, fast), 0).lagSeconds()).isCloseTo((s.polledAt() - (now - 10_000)) / 1000.0,
+                within(1.0));
+    }
 }

@@ -1,0 +1,255 @@
+package io.mpipe.cli.local;
+
+import io.mpipe.collector.CollectorApp;
+import io.mpipe.collector.CollectorConfig;
+import io.mpipe.common.config.ConfigSource;
+import io.mpipe.common.http.SelfMetrics;
+import io.mpipe.common.logging.LoggingSetup;
+import io.mpipe.embedded.EmbeddedKafka;
+import io.mpipe.embedded.EmbeddedPostgres;
+import io.mpipe.exporter.ExporterApp;
+import io.mpipe.exporter.ExporterConfig;
+import io.mpipe.exporter.lag.LagSnapshot;
+import io.mpipe.sink.SinkApp;
+import io.mpipe.sink.SinkConfig;
+import io.prometheus.client.CollectorRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole pipeline on one machine, with no Docker: an in-process Kafka broker and an embedded
+ * PostgreSQL keeping their data in a directory, and the three services in this JVM, configured
+ * from the usual config file with the broker and database filled in.
+ */
+public final class LocalMode implements AutoCloseable {
+    public static final String DATABASE = "metrics";
+
+    /** What to run. {@code config} may be null (defaults). */
+    public record Options(Path dataDir, int kafkaPort, int postgresPort, Double syntheticRate, boolean synthetic,
+            int statusIntervalSeconds, Path config) {
+    }
+
+    private final Options options;
+    private final EmbeddedKafka kafka;
+    private final EmbeddedPostgres postgres;
+    private final List<AutoCloseable> services = new ArrayList<>();
+    private ExporterApp exporter;
+    private SinkApp sink;
+    private CollectorApp collector;
+    private CollectorRegistry collectorRegistry;
+    private CollectorRegistry sinkRegistry;
+    private String sinkGroup;
+    private long rowsAtStart;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private boolean closed;
+
+    private LocalMode(Options options, EmbeddedKafka kafka, EmbeddedPostgres postgres) {
+        this.options = options;
+        this.kafka = kafka;
+        this.postgres = postgres;
+    }
+
+    public static LocalMode start(Options o) throws IOException {
+        Files.createDirectories(o.dataDir());
+        checkPortFree(o.kafkaPort(), "--kafka-port");
+        checkPortFree(o.kafkaPort() + 1, "--kafka-port (the controller uses the next port)");
+        checkPortFree(o.postgresPort(), "--postgres-port");
+        progress("starting Kafka (KRaft, in-process) on 127.0.0.1:" + o.kafkaPort() + ", data in "
+                + o.dataDir().resolve("kafka"));
+        EmbeddedKafka kafka = EmbeddedKafka.create(o.dataDir().resolve("kafka"), o.kafkaPort(), o.kafkaPort() + 1,
+                Map.of());
+        kafka.start();
+        progress("starting PostgreSQL on 127.0.0.1:" + o.postgresPort() + ", data in " + o.dataDir().resolve("postgres"));
+        EmbeddedPostgres pg = EmbeddedPostgres.create(o.dataDir().resolve("postgres"), true, o.postgresPort());
+        LocalMode mode = new LocalMode(o, kafka, pg);
+        try {
+            pg.start();
+            pg.createDatabase(DATABASE);
+            mode.startServices();
+        } catch (RuntimeException | IOException e) {
+            mode.close();
+            throw e;
+        }
+        return mode;
+    }
+
+    private static void checkPortFree(int port, String option) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new io.mpipe.common.config.ConfigException(option + ": port " + port
+                    + " is in use (choose another one)");
+        }
+    }
+
+    private ConfigSource source(Map<String, String> env) {
+        return options.config() == null ? ConfigSource.empty(env) : ConfigSource.load(options.config(), env);
+    }
+
+    private void startServices() throws IOException {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("PIPELINE_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        env.put("PIPELINE_POSTGRES_URL", postgres.jdbcUrl(DATABASE));
+        env.put("PIPELINE_POSTGRES_USER", EmbeddedPostgres.SUPERUSER);
+        env.put("PIPELINE_POSTGRES_PASSWORD", "");
+        env.put("PIPELINE_COLLECTOR_SYNTHETIC_ENABLED", Boolean.toString(options.synthetic()));
+        if (options.syntheticRate() != null) {
+            env.put("PIPELINE_COLLECTOR_SYNTHETIC_RATE", Double.toString(options.syntheticRate()));
+        }
+        env.putIfAbsent("PIPELINE_EXPORTER_HISTORY_ENABLED", "true");
+        env.putIfAbsent("PIPELINE_EXPORTER_STATE_DIR", options.dataDir().resolve("exporter-state").toString());
+        CollectorConfig probe = CollectorConfig.load(source(env));
+        if (!probe.hedera().accounts().isEmpty() && !probe.hedera().baseUrl().isBlank()) {
+            env.putIfAbsent("PIPELINE_COLLECTOR_HEDERA_ENABLED", "true");
+        }
+        ConfigSource source = source(env);
+        CollectorConfig cc = CollectorConfig.load(source);
+        SinkConfig sc = SinkConfig.load(source);
+        ExporterConfig ec = ExporterConfig.load(source);
+        LoggingSetup.configure(cc.logging());
+        rowsAtStart = countRows();
+
+        exporter = ExporterApp.start(ec, SelfMetrics.newRegistryWithJvmMetrics());
+        services.add(0, exporter);
+        sinkRegistry = SelfMetrics.newRegistryWithJvmMetrics();
+        sink = SinkApp.start(sc, sinkRegistry);
+        sinkGroup = sc.group();
+        services.add(0, sink);
+        collectorRegistry = SelfMetrics.newRegistryWithJvmMetrics();
+        collector = CollectorApp.start(cc, collectorRegistry);
+        services.add(0, collector);
+
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (!exporter.isReady() && System.nanoTime() < deadline) {
+            sleep(200);
+        }
+        System.out.println();
+        System.out.println("mpipe local is running (data in " + options.dataDir() + ")");
+        System.out.println("  exporter /metrics   " + exporter.httpBaseUrl() + "/metrics");
+        System.out.println("  query API           " + exporter.httpBaseUrl() + "/api/v1/metrics?name=...  "
+                + exporter.httpBaseUrl() + "/api/v1/storage/stats  " + exporter.httpBaseUrl() + "/api/v1/lag");
+        System.out.println("  collector /metrics  " + collector.httpBaseUrl() + "/metrics");
+        System.out.println("  sink /metrics       " + sink.httpBaseUrl() + "/metrics");
+        System.out.println("  PostgreSQL          " + postgres.jdbcUrl(DATABASE) + "  (user postgres, no password)");
+        System.out.println("  Kafka               " + kafka.bootstrapServers() + "  (topic " + cc.kafka().topic() + ")");
+        System.out.println("ready: " + (exporter.isReady() ? "all services up" : "exporter not ready yet")
+                + "; Ctrl-C stops");
+        System.out.flush();
+    }
+
+    /** Prints a health line every few seconds until SIGTERM or Ctrl-C, then stops everything. */
+    public int runUntilStopped() throws InterruptedException {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            close();
+        }, "local-shutdown"));
+        double lastProduced = counter(collectorRegistry, "collector_records_produced_total");
+        double lastStored = counter(sinkRegistry, "sink_rows_written_total");
+        long last = System.nanoTime();
+        while (!stopped.await(options.statusIntervalSeconds(), TimeUnit.SECONDS)) {
+            long now = System.nanoTime();
+            double secs = (now - last) / 1e9;
+            double produced = counter(collectorRegistry, "collector_records_produced_total");
+            double stored = counter(sinkRegistry, "sink_rows_written_total");
+            System.out.println(status((produced - lastProduced) / secs, (stored - lastStored) / secs,
+                    rowsAtStart + (long) stored));
+            System.out.flush();
+            lastProduced = produced;
+            lastStored = stored;
+            last = now;
+        }
+        return 0;
+    }
+
+    private String status(double producedPerS, double storedPerS, long rows) {
+        String lag = "sink lag ?";
+        if (exporter != null && exporter.lag().isPresent()) {
+            LagSnapshot snap = exporter.lag().get().snapshot();
+            for (LagSnapshot.Group g : snap.groups()) {
+                if (g.group().equals(sinkGroup)) {
+                    lag = String.format(Locale.ROOT, "sink lag %,d records (%s s)", g.sumLag(),
+                            Double.isNaN(g.maxLagSeconds()) ? "?" : String.format(Locale.ROOT, "%.1f", g.maxLagSeconds()));
+                }
+            }
+        }
+        return String.format(Locale.ROOT, "[local] produced %,.0f/s  stored %,.0f/s  rows %,d  exporter series %,d  %s",
+                producedPerS, storedPerS, rows, exporter == null ? 0 : exporter.pool().seriesCount(), lag);
+    }
+
+    private static double counter(CollectorRegistry r, String name) {
+        Double v = r == null ? null : r.getSampleValue(name);
+        return v == null ? 0 : v;
+    }
+
+    private long countRows() {
+        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(DATABASE), EmbeddedPostgres.SUPERUSER, "");
+                Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT to_regclass('samples') IS NOT NULL")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return 0; // a new database: the sink creates the schema
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM samples")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("counting rows in " + postgres.jdbcUrl(DATABASE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void progress(String s) {
+        System.out.println("[local] " + s);
+        System.out.flush();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops the collector, the sink (flushing its batch), the exporter, PostgreSQL and Kafka. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (AutoCloseable s : services) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                System.err.println("[local] stopping " + s.getClass().getSimpleName() + ": " + e);
+            }
+        }
+        try {
+            postgres.close();
+        } catch (UncheckedIOException e) {
+            System.err.println("[local] stopping PostgreSQL: " + e.getMessage());
+        }
+        kafka.close();
+        System.out.println("[local] stopped");
+        System.out.flush();
+        stopped.countDown();
+    }
+}
