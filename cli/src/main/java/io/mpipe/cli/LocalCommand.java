@@ -45,6 +45,7 @@ final class LocalCommand implements Callable<Integer> {
         LocalMode.Options o = new LocalMode.Options(dataDir.toAbsolutePath(), kafkaPort, postgresPort, rate,
                 !noSynthetic, statusInterval, config.file);
         try (LocalMode mode = LocalMode.start(o)) {
+            Signals.onStop(mode::close);
             return mode.runUntilStopped();
         }
     }

@@ -6,18 +6,26 @@ final class ServiceRunner {
     private ServiceRunner() {
     }
 
-    /** Blocks until the JVM is asked to stop; {@code service} is closed by the shutdown hook. */
+    /**
+     * Blocks until SIGTERM or Ctrl-C; then closes {@code service} and exits 0. A shutdown hook
+     * closes it too if the JVM is stopped another way.
+     */
     static int runUntilStopped(AutoCloseable service, String name) throws InterruptedException {
         java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                service.close();
-            } catch (Exception e) {
-                System.err.println(name + ": error while stopping: " + e);
-            } finally {
-                stopped.countDown();
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable close = () -> {
+            if (closed.compareAndSet(false, true)) {
+                try {
+                    service.close();
+                } catch (Exception e) {
+                    System.err.println(name + ": error while stopping: " + e);
+                } finally {
+                    stopped.countDown();
+                }
             }
-        }, name + "-shutdown"));
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(close, name + "-shutdown"));
+        Signals.onStop(close);
         stopped.await();
         return Pipeline.OK;
     }

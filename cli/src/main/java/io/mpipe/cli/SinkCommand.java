@@ -38,6 +38,7 @@ final class SinkCommand implements Callable<Integer> {
         SinkApp app = SinkApp.start(c, SelfMetrics.newRegistryWithJvmMetrics());
         Thread hook = new Thread(app::close, "sink-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        Signals.onStop(app::close);
         app.awaitTermination();
         if (app.loop().failure().isPresent()) {
             try {

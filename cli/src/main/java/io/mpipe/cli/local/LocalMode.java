@@ -156,9 +156,7 @@ public final class LocalMode implements AutoCloseable {
 
     /** Prints a health line every few seconds until SIGTERM or Ctrl-C, then stops everything. */
     public int runUntilStopped() throws InterruptedException {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            close();
-        }, "local-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "local-shutdown"));
         double lastProduced = counter(collectorRegistry, "collector_records_produced_total");
         double lastStored = counter(sinkRegistry, "sink_rows_written_total");
         long last = System.nanoTime();
