@@ -163,7 +163,7 @@ class LocalModeIT {
                         .anyMatch(l -> l.contains("jdbc:postgresql://127.0.0.1:" + p.postgres() + "/metrics"));
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() ->
                         rows(p) > 0
-                                && get(exporter + "/metrics").contains("synthetic_gauge_0{")
+                                && get(exporter + "/metrics").contains("synthetic_level_0{")
                                 && get(exporter + "/metrics").contains("hedera_account_balance_tinybars{")
                                 && sinkLag(exporter) <= 1_000);
                 await().atMost(Duration.ofSeconds(10)).until(() -> first.printed("[local] produced"));

@@ -43,7 +43,7 @@ public final class SyntheticSource implements Source {
         for (int i = 0; i < n; i++) {
             int nameIdx = i % s.names();
             counter[i] = nameIdx % 4 == 3;
-            names[i] = s.namePrefix() + (counter[i] ? "requests_" + nameIdx + "_total" : "gauge_" + nameIdx);
+            names[i] = s.namePrefix() + (counter[i] ? "requests_" + nameIdx + "_total" : "level_" + nameIdx);
             labels[i] = Labels.of("host", "host-" + (i / s.names()) % s.hosts(), "series", Integer.toString(i / s.names()));
             values[i] = counter[i] ? 0 : 50 + random.nextDouble() * 50;
         }
