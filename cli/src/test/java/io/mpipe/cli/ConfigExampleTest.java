@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class ConfigExampleTest {
 
     private static ConfigSource example() {
-        Path file = io.mpipe.cli.local.LocalModeIT.repoRoot().resolve("config.example.yaml");
+        Path file = io.mpipe.testsupport.TestData.repoRoot().resolve("config.example.yaml");
         return ConfigSource.load(file, Map.of());
     }
 

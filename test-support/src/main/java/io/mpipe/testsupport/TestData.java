@@ -24,4 +24,15 @@ public final class TestData {
         }
         throw new IllegalStateException("no testdata/" + name + " in " + start + " or above");
     }
+
+    /** The repository's root directory (the one holding {@code bin/pipeline}). */
+    public static Path repoRoot() {
+        Path start = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        for (Path p = start; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("bin").resolve("pipeline"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no bin/pipeline in " + start + " or above");
+    }
 }

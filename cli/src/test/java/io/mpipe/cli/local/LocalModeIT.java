@@ -59,12 +59,7 @@ class LocalModeIT {
     }
 
     static Path repoRoot() {
-        for (Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("bin").resolve("pipeline"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("bin/pipeline not found above " + System.getProperty("user.dir"));
+        return TestData.repoRoot();
     }
 
     private static Running start(Path config, Path data, Ports ports, Path log, Path out) throws IOException {
