@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print measured numbers. Each starts its own in-process Kafka broker and"
                 + " embedded PostgreSQL unless told otherwise.",
-        subcommands = {BenchCommand.Sink.class, BenchCommand.Serde.class})
+        subcommands = {BenchCommand.Sink.class, BenchCommand.Replay.class, BenchCommand.Serde.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -53,6 +53,34 @@ final class BenchCommand implements Runnable {
                         "--rows must be >= 1000, --series between 1 and --rows, --batch-rows positive");
             }
             SinkBench.run(new SinkBench.Options(rows, series, batchRows, bootstrap, json));
+            return Pipeline.OK;
+        }
+    }
+
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+            description = "Replay records/s from a JSON-lines file beside the Kafka producer alone on the same records.")
+    static final class Replay implements Callable<Integer> {
+        @Option(names = "--records", defaultValue = "1000000", description = "Records (default ${DEFAULT-VALUE}).")
+        int records;
+
+        @Option(names = "--series", defaultValue = "10000", description = "Distinct series (default ${DEFAULT-VALUE}).")
+        int series;
+
+        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+                description = "Use this Kafka instead of an in-process broker.")
+        String bootstrap;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (records < 1_000 || series < 1 || series > records) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--records must be >= 1000 and --series between 1 and --records");
+            }
+            io.mpipe.bench.replay.ReplayBench.run(new io.mpipe.bench.replay.ReplayBench.Options(records, series,
+                    bootstrap, json));
             return Pipeline.OK;
         }
     }

@@ -13,7 +13,7 @@ public final class CollectorMetrics {
     public final Counter produced;
     public final Counter sendErrors;
     public final Counter dropped;
-    public final Gauge buffered;
+    private final Gauge buffered;
     public final Counter rejected;
     public final Counter badResponses;
     public final Counter httpRetries;
@@ -33,7 +33,7 @@ public final class CollectorMetrics {
                 .register(registry);
         dropped = Counter.build("collector_dropped_records_total",
                 "Records dropped because the buffer was full while the broker was away").register(registry);
-        buffered = Gauge.build("collector_buffered_records", "Records sent but not yet acknowledged")
+        buffered = Gauge.build("collector_buffered_records", "Records taken but not yet acknowledged by the broker")
                 .register(registry);
         rejected = Counter.build("collector_rejected_records_total",
                 "Metrics a source built that break the wire-format rules (not sent), by source")
@@ -43,5 +43,15 @@ public final class CollectorMetrics {
         httpRetries = Counter.build("collector_http_retries_total",
                 "HTTP requests retried, by source and reason (429, 5xx, timeout, io)")
                 .labelNames("source", "reason").register(registry);
+    }
+
+    /** Reports the buffer at scrape time, instead of counting every record in and out. */
+    public void bufferedFrom(java.util.function.IntSupplier buffered) {
+        this.buffered.setChild(new Gauge.Child() {
+            @Override
+            public double get() {
+                return buffered.getAsInt();
+            }
+        });
     }
 }

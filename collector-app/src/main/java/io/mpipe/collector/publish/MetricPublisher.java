@@ -38,7 +38,7 @@ public final class MetricPublisher implements AutoCloseable {
     private final String topic;
     private final int maxBuffered;
     private final Semaphore room;
-    private final BlockingQueue<ProducerRecord<byte[], byte[]>> queue;
+    private final BlockingQueue<Outgoing> queue;
     private final CollectorMetrics metrics;
     private final Callback onAck;
     private final Thread sender;
@@ -56,7 +56,6 @@ public final class MetricPublisher implements AutoCloseable {
         this.metrics = metrics;
         this.onAck = (md, e) -> {
             room.release();
-            metrics.buffered.dec();
             if (e == null) {
                 acknowledged.incrementAndGet();
                 metrics.produced.inc();
@@ -67,6 +66,7 @@ public final class MetricPublisher implements AutoCloseable {
                         + e);
             }
         };
+        metrics.bufferedFrom(this::buffered);
         this.sender = new Thread(this::sendLoop, "collector-sender");
         this.sender.setDaemon(true);
         this.sender.start();
@@ -100,20 +100,39 @@ public final class MetricPublisher implements AutoCloseable {
             metrics.dropped.inc();
             return false;
         }
-        enqueue(WireFormat.record(topic, m));
+        enqueue(new Outgoing(m, null, null, null));
         return true;
     }
 
     /** Queues a record, waiting for room in the buffer first. */
     public void publish(Metric m) throws InterruptedException {
         room.acquire();
-        enqueue(WireFormat.record(topic, m));
+        enqueue(new Outgoing(m, null, null, null));
     }
 
-    /** Queues a replayed record (marked with the replay header), waiting for room first. */
-    public void publishReplay(Metric m, String sourceName) throws InterruptedException {
+    /**
+     * Queues a replayed record (marked with the replay header), waiting for room first.
+     *
+     * @param seriesKey the metric's series key, computed once by the caller
+     * @param encoded   the metric in the wire format when the caller has it, else null
+     */
+    public void publishReplay(Metric m, String seriesKey, byte[] encoded, String sourceName)
+            throws InterruptedException {
         room.acquire();
-        enqueue(WireFormat.replayRecord(topic, m, sourceName));
+        enqueue(new Outgoing(m, seriesKey, encoded, sourceName));
+    }
+
+    /**
+     * A metric on its way: the record is built on the sender thread, which has time to spare,
+     * rather than on the thread reading a file or polling a source.
+     */
+    private record Outgoing(Metric metric, String seriesKey, byte[] encoded, String replayedFrom) {
+        ProducerRecord<byte[], byte[]> toRecord(String topic) {
+            if (replayedFrom == null) {
+                return WireFormat.record(topic, metric);
+            }
+            return WireFormat.replayRecord(topic, metric, seriesKey, encoded, replayedFrom);
+        }
     }
 
     /** Checks the series key size a sink would refuse; throws so the caller can count and skip. */
@@ -121,23 +140,27 @@ public final class MetricPublisher implements AutoCloseable {
         MetricRules.checkSeriesKey(m.seriesKey());
     }
 
-    private void enqueue(ProducerRecord<byte[], byte[]> rec) {
-        metrics.buffered.inc();
-        queue.add(rec); // never full: the queue holds as many as there are permits
+    /** The same, for a key already computed. */
+    public static void checkSendable(String seriesKey) {
+        MetricRules.checkSeriesKey(seriesKey);
+    }
+
+    private void enqueue(Outgoing out) {
+        queue.add(out); // never full: the queue holds as many as there are permits
     }
 
     private void sendLoop() {
-        List<ProducerRecord<byte[], byte[]>> batch = new ArrayList<>(DRAIN_BATCH);
+        List<Outgoing> batch = new ArrayList<>(DRAIN_BATCH);
         try {
             while (!closing || !queue.isEmpty()) {
-                ProducerRecord<byte[], byte[]> first = queue.poll(100, TimeUnit.MILLISECONDS);
+                Outgoing first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
                 batch.add(first);
                 queue.drainTo(batch, DRAIN_BATCH - 1);
-                for (ProducerRecord<byte[], byte[]> rec : batch) {
-                    sendHolding(rec);
+                for (Outgoing out : batch) {
+                    sendHolding(out.toRecord(topic));
                 }
                 batch.clear();
             }

@@ -2,34 +2,81 @@ package io.mpipe.collector.replay;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.Reader;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Reads numbered lines in constant memory: a line ends at {@code \n}, a {@code \r} before it is
- * dropped, a byte-order mark at the start of the file is dropped, and a line longer than
- * {@code maxChars} comes back cut to that length and marked {@link Line#tooLong()} instead of
- * filling the heap. Lines may be pushed back to be read again. Not thread-safe.
+ * Reads numbered lines of UTF-8 in constant memory, as bytes: a line ends at {@code \n}, a
+ * {@code \r} before it is dropped, a byte-order mark at the start of the file is dropped, and a
+ * line longer than {@code maxBytes} comes back cut to that length and marked
+ * {@link Line#tooLong()} instead of filling the heap. A line's text is decoded only when asked
+ * for: JSON lines are parsed, and sent, straight from their bytes. Lines may be pushed back to be
+ * read again. Not thread-safe.
  */
 final class LineReader implements Closeable {
+
     /** One line, without its terminator. */
-    record Line(long number, String text, boolean tooLong) {
+    static final class Line {
+        private final long number;
+        private final byte[] bytes;
+        private final boolean tooLong;
+        private String text;
+
+        Line(long number, byte[] bytes, boolean tooLong) {
+            this.number = number;
+            this.bytes = bytes;
+            this.tooLong = tooLong;
+        }
+
+        long number() {
+            return number;
+        }
+
+        /** The line's UTF-8 bytes (not to be modified). */
+        byte[] bytes() {
+            return bytes;
+        }
+
+        /** The line as text; malformed UTF-8 becomes U+FFFD. */
+        String text() {
+            if (text == null) {
+                text = new String(bytes, StandardCharsets.UTF_8);
+            }
+            return text;
+        }
+
+        boolean tooLong() {
+            return tooLong;
+        }
+
+        /** True when the line holds only spaces and tabs (or nothing). */
+        boolean isBlank() {
+            for (byte b : bytes) {
+                if (b != ' ' && b != '\t' && b != '\r' && b != '\f' && b != 0x0b) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
-    private final Reader in;
-    private final int maxChars;
-    private final char[] buf = new char[64 * 1024];
-    private final StringBuilder line = new StringBuilder(256);
+    private final InputStream in;
+    private final int maxBytes;
+    private final byte[] buf = new byte[64 * 1024];
+    private byte[] line = new byte[256];
+    private int lineLen;
     private final ArrayDeque<Line> pushedBack = new ArrayDeque<>();
     private int pos;
     private int limit;
     private long number;
     private boolean eof;
 
-    LineReader(Reader in, int maxChars) {
+    LineReader(InputStream in, int maxBytes) {
         this.in = in;
-        this.maxChars = maxChars;
+        this.maxBytes = maxBytes;
     }
 
     /** The next line, or null at the end of the input. */
@@ -40,7 +87,7 @@ final class LineReader implements Closeable {
         if (eof) {
             return null;
         }
-        line.setLength(0);
+        lineLen = 0;
         boolean tooLong = false;
         boolean any = false;
         while (true) {
@@ -62,28 +109,37 @@ final class LineReader implements Closeable {
             while (pos < limit && buf[pos] != '\n') {
                 pos++;
             }
-            int room = maxChars - line.length();
-            if (pos - start > room) {
+            int n = pos - start;
+            int room = maxBytes - lineLen;
+            if (n > room) {
                 tooLong = true;
+                n = Math.max(room, 0);
             }
-            line.append(buf, start, Math.min(pos - start, Math.max(room, 0)));
+            if (lineLen + n > line.length) {
+                line = Arrays.copyOf(line, Math.max(lineLen + n, line.length * 2));
+            }
+            System.arraycopy(buf, start, line, lineLen, n);
+            lineLen += n;
             if (pos < limit) {
                 pos++; // the '\n'
                 break;
             }
         }
         number++;
-        int end = line.length();
-        if (end > 0 && line.charAt(end - 1) == '\r' && !tooLong) {
-            line.setLength(end - 1);
+        int end = lineLen;
+        if (end > 0 && line[end - 1] == '\r' && !tooLong) {
+            end--;
         }
-        int from = number == 1 && line.length() > 0 && line.charAt(0) == '\uFEFF' ? 1 : 0;
-        return new Line(number, line.substring(from), tooLong);
+        int from = 0;
+        if (number == 1 && end >= 3 && line[0] == (byte) 0xEF && line[1] == (byte) 0xBB && line[2] == (byte) 0xBF) {
+            from = 3; // byte-order mark
+        }
+        return new Line(number, Arrays.copyOfRange(line, from, end), tooLong);
     }
 
     /** Makes {@code line} the next one {@link #next()} returns. */
-    void pushBack(Line line) {
-        pushedBack.addFirst(line);
+    void pushBack(Line l) {
+        pushedBack.addFirst(l);
     }
 
     /** Makes {@code lines}, in order, the next ones {@link #next()} returns. */

@@ -14,11 +14,35 @@ public sealed interface ReplayLine permits ReplayLine.Good, ReplayLine.Bad {
     /** The 1-based line number in the (decompressed) file. */
     long line();
 
-    /** A record that became a valid metric, with its original timestamp. */
-    record Good(long line, Metric metric) implements ReplayLine {
+    /**
+     * A record that became a valid metric, with its original timestamp. {@code encoded} is the
+     * metric already in the wire format when the file held exactly that (a JSON line replayed
+     * unchanged), so it is sent as it is instead of encoded again; null otherwise. It is a cache:
+     * equality looks at the line and the metric only.
+     */
+    record Good(long line, Metric metric, byte[] encoded) implements ReplayLine {
         public Good {
             checkLine(line);
             Objects.requireNonNull(metric, "metric");
+        }
+
+        public Good(long line, Metric metric) {
+            this(line, metric, null);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Good g && g.line == line && g.metric.equals(metric);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(line) * 31 + metric.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "Good[line=" + line + ", metric=" + metric + "]";
         }
     }
 

@@ -4,9 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,7 +89,7 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
             if (gzip) {
                 in = new GZIPInputStream(in, 64 * 1024);
             }
-            lines = new LineReader(new InputStreamReader(in, StandardCharsets.UTF_8), MAX_LINE_CHARS);
+            lines = new LineReader(in, MAX_LINE_CHARS);
             ReplayFormat format = options.format();
             if (format == null) {
                 format = detect(file, lines);
@@ -117,7 +115,7 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
 
     private static ReplayFormat detect(Path file, LineReader lines) throws IOException {
         LineReader.Line line = lines.next();
-        while (line != null && line.text().isBlank()) {
+        while (line != null && line.isBlank()) {
             line = lines.next(); // blank lines yield nothing in any format: no need to keep them
         }
         if (line == null) {
@@ -177,14 +175,14 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
             if (l.tooLong()) {
                 return ReplayLine.Bad.of(l.number(), "line", "longer than " + MAX_LINE_CHARS + " characters");
             }
-            String text = l.text();
-            if (text.isBlank()) {
+            if (l.isBlank()) {
                 continue;
             }
             ReplayLine r = switch (format) {
-                case JSONL -> jsonLines.parse(l.number(), text);
+                case JSONL -> jsonLines.parse(l.number(), l.bytes());
                 case CSV, CSV_TS -> readCsvRecord(l);
                 case OPENMETRICS -> {
+                    String text = l.text();
                     if (OpenMetricsParser.isEof(text)) {
                         finished = true;
                         yield null;

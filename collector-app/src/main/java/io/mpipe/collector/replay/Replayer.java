@@ -3,12 +3,15 @@ package io.mpipe.collector.replay;
 import io.mpipe.collector.publish.MetricPublisher;
 import io.mpipe.common.metric.InvalidMetricException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 
 /**
  * Replays files of historical metrics onto the topic: each good line becomes exactly one record
@@ -71,28 +74,38 @@ public final class Replayer {
         long read = 0;
         long good = 0;
         long rejected = 0;
-        long doneBytes = 0;
         List<Rejection> listed = new ArrayList<>();
         long lastProgress = 0;
-        for (Path f : files) {
-            String fileName = f.getFileName().toString();
-            try (ReplayReader reader = ReplayReader.open(f, options)) {
-                while (reader.hasNext()) {
-                    ReplayLine line = reader.next();
+        // reading and parsing run a chunk ahead on a thread of their own; this thread validates and publishes
+        BlockingQueue<Chunk> chunks = new ArrayBlockingQueue<>(16);
+        Thread reader = new Thread(() -> readAll(files, chunks), "replay-reader");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            while (true) {
+                Chunk chunk = chunks.take();
+                if (chunk.error() != null) {
+                    throw chunk.error();
+                }
+                if (chunk.lines() == null) {
+                    break;
+                }
+                for (ReplayLine line : chunk.lines()) {
                     read++;
                     if (line instanceof ReplayLine.Good g) {
+                        String key = g.metric().seriesKey();
                         try {
-                            MetricPublisher.checkSendable(g.metric());
+                            MetricPublisher.checkSendable(key);
                         } catch (InvalidMetricException e) {
                             rejected++;
                             if (listed.size() < MAX_LISTED_REJECTIONS) {
-                                listed.add(new Rejection(fileName, g.line(), e.getMessage()));
+                                listed.add(new Rejection(chunk.file(), g.line(), e.getMessage()));
                             }
                             continue;
                         }
                         good++;
                         if (publisher != null) {
-                            publisher.publishReplay(g.metric(), fileName);
+                            publisher.publishReplay(g.metric(), key, g.encoded(), chunk.file());
                         }
                         if (ratePerSecond > 0 && (good & 63) == 0) {
                             pace(t0, good);
@@ -100,19 +113,20 @@ public final class Replayer {
                     } else if (line instanceof ReplayLine.Bad b) {
                         rejected++;
                         if (listed.size() < MAX_LISTED_REJECTIONS) {
-                            listed.add(new Rejection(fileName, b.line(), b.reason()));
-                        }
-                    }
-                    if ((read & 4095) == 0) {
-                        long now = System.nanoTime();
-                        if (now - lastProgress > 200_000_000L) {
-                            lastProgress = now;
-                            progress.update(read, doneBytes + reader.bytesRead(), totalBytes);
+                            listed.add(new Rejection(chunk.file(), b.line(), b.reason()));
                         }
                     }
                 }
-                doneBytes += Files.size(f);
+                long now = System.nanoTime();
+                if (now - lastProgress > 200_000_000L) {
+                    lastProgress = now;
+                    progress.update(read, chunk.bytesDone(), totalBytes);
+                }
             }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            reader.interrupt();
         }
         if (publisher != null && !publisher.flush(Duration.ofMinutes(5))) {
             throw new IOException(publisher.buffered() + " record(s) not acknowledged by the broker within 5 min");
@@ -121,6 +135,44 @@ public final class Replayer {
         long sent = publisher == null ? 0 : publisher.acknowledged() - ackedBefore;
         long failed = publisher == null ? 0 : publisher.failed() - failedBefore;
         return new Summary(read, good, sent, failed, rejected, listed, Duration.ofNanos(System.nanoTime() - t0));
+    }
+
+    /** Lines of a file, parsed; {@code lines} null marks the end; {@code error} a file that could not be read. */
+    private record Chunk(String file, List<ReplayLine> lines, long bytesDone, RuntimeException error) {
+    }
+
+    private static final int CHUNK = 512;
+
+    private void readAll(List<Path> files, BlockingQueue<Chunk> out) {
+        try {
+            long doneBytes = 0;
+            for (Path f : files) {
+                String fileName = f.getFileName().toString();
+                try (ReplayReader reader = ReplayReader.open(f, options)) {
+                    List<ReplayLine> lines = new ArrayList<>(CHUNK);
+                    while (reader.hasNext()) {
+                        lines.add(reader.next());
+                        if (lines.size() == CHUNK) {
+                            out.put(new Chunk(fileName, lines, doneBytes + reader.bytesRead(), null));
+                            lines = new ArrayList<>(CHUNK);
+                        }
+                    }
+                    doneBytes += Files.size(f);
+                    if (!lines.isEmpty()) {
+                        out.put(new Chunk(fileName, lines, doneBytes, null));
+                    }
+                } catch (IOException e) {
+                    out.put(new Chunk(fileName, null, doneBytes, new UncheckedIOException("reading " + f, e)));
+                    return;
+                } catch (RuntimeException e) {
+                    out.put(new Chunk(fileName, null, doneBytes, e));
+                    return;
+                }
+            }
+            out.put(new Chunk(null, null, doneBytes, null));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void pace(long t0, long done) throws InterruptedException {

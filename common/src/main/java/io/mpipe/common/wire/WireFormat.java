@@ -36,9 +36,18 @@ public final class WireFormat {
 
     /** The same, marked as replayed from {@code source}. */
     public static ProducerRecord<byte[], byte[]> replayRecord(String topic, Metric metric, String source) {
+        return replayRecord(topic, metric, metric.seriesKey(), null, source);
+    }
+
+    /**
+     * A replayed record from parts already at hand: the series key, and the value when the file
+     * held it in the wire format already ({@code encoded}; null to encode {@code metric}).
+     */
+    public static ProducerRecord<byte[], byte[]> replayRecord(String topic, Metric metric, String seriesKey,
+            byte[] encoded, String source) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(REPLAY_HEADER, source.getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(topic, null, metric.timestamp(),
-                metric.seriesKey().getBytes(StandardCharsets.UTF_8), MetricJson.encode(metric), headers);
+        return new ProducerRecord<>(topic, null, metric.timestamp(), seriesKey.getBytes(StandardCharsets.UTF_8),
+                encoded != null ? encoded : MetricJson.encode(metric), headers);
     }
 }

@@ -1,0 +1,155 @@
+package io.mpipe.bench.replay;
+
+import io.mpipe.bench.BenchEnvironment;
+import io.mpipe.bench.BenchOutput;
+import io.mpipe.collector.CollectorApp;
+import io.mpipe.collector.CollectorConfig;
+import io.mpipe.collector.CollectorMetrics;
+import io.mpipe.collector.publish.MetricPublisher;
+import io.mpipe.collector.replay.ReplayOptions;
+import io.mpipe.collector.replay.Replayer;
+import io.mpipe.common.config.ConfigSource;
+import io.mpipe.common.metric.Labels;
+import io.mpipe.common.metric.Metric;
+import io.mpipe.common.wire.MetricJson;
+import io.mpipe.common.wire.WireFormat;
+import io.prometheus.client.CollectorRegistry;
+import java.io.BufferedWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Semaphore;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * {@code bench replay}: replay records/s from a JSON-lines file (read, parse, validate, publish),
+ * beside the Kafka producer alone sending the same records already encoded, with the same
+ * producer settings, in the same run.
+ */
+public final class ReplayBench {
+
+    /** Options of a run. */
+    public record Options(int records, int series, String bootstrap, Path json) {
+    }
+
+    /** Results. */
+    public record Result(double replayRecordsPerS, double producerRecordsPerS, int records) {
+        public double ratio() {
+            return replayRecordsPerS / producerRecordsPerS;
+        }
+
+        public Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("replay_records_per_s", Math.round(replayRecordsPerS));
+            m.put("producer_records_per_s", Math.round(producerRecordsPerS));
+            m.put("ratio", Math.round(ratio() * 1000) / 1000.0);
+            m.put("records", records);
+            m.put("machine", BenchOutput.machine());
+            m.put("at", Instant.now().toString());
+            return m;
+        }
+    }
+
+    private ReplayBench() {
+    }
+
+    public static Result run(Options o) throws Exception {
+        Path dir = Files.createTempDirectory("mpipe-bench-replay-");
+        Path file = dir.resolve("metrics.jsonl");
+        BenchOutput.progress("writing " + o.records() + " records to " + file);
+        List<Metric> metrics = new ArrayList<>(o.records());
+        long start = System.currentTimeMillis() - 3_600_000L;
+        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (int i = 0; i < o.records(); i++) {
+                int s = i % o.series();
+                Metric m = new Metric("bench_replayed_value", start + (i / o.series()) * 1000L, i * 0.5,
+                        Labels.of("host", "host-" + s, "region", "region-" + (s % 8)));
+                metrics.add(m);
+                w.write(MetricJson.encodeToString(m));
+                w.newLine();
+            }
+        }
+        try (BenchEnvironment env = BenchEnvironment.start(o.bootstrap())) {
+            CollectorConfig config = CollectorConfig.load(ConfigSource.parse(
+                    "kafka:\n  bootstrap-servers: " + env.bootstrapServers() + "\n", Map.of()));
+            String suffix = "-" + System.currentTimeMillis();
+            createTopics(env, "bench-warmup" + suffix, "bench-producer" + suffix, "bench-replay" + suffix);
+            BenchOutput.progress("warm-up: the producer, not reported");
+            producerAlone(config, "bench-warmup" + suffix, metrics.subList(0, Math.min(metrics.size(), 300_000)));
+            BenchOutput.progress("phase 1/2: the producer alone, records already encoded");
+            double producer = producerAlone(config, "bench-producer" + suffix, metrics);
+            BenchOutput.progress(String.format("producer alone: %,.0f records/s", producer));
+            BenchOutput.progress("phase 2/2: replay of the file");
+            double replay = replay(config, "bench-replay" + suffix, file);
+            BenchOutput.progress(String.format("replay: %,.0f records/s", replay));
+            Result r = new Result(replay, producer, o.records());
+            List<String[]> t = new ArrayList<>();
+            t.add(new String[] {"replay (read, parse, validate, publish)", BenchOutput.num(replay), "records/s"});
+            t.add(new String[] {"producer alone (same records, encoded)", BenchOutput.num(producer), "records/s"});
+            t.add(new String[] {"ratio", String.format("%.2f", r.ratio()), "goal >= 0.7"});
+            BenchOutput.table(String.format("bench replay: %,d records of JSON lines, %,d series", o.records(),
+                    o.series()), t);
+            if (o.json() != null) {
+                BenchOutput.writeJson(o.json(), r.json());
+            }
+            return r;
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static void createTopics(BenchEnvironment env, String... names) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", env.bootstrapServers());
+        try (Admin a = Admin.create(p)) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (String n : names) {
+                topics.add(new NewTopic(n, 6, (short) 1));
+            }
+            a.createTopics(topics).all().get();
+        }
+    }
+
+    static double producerAlone(CollectorConfig config, String topic, List<Metric> metrics) throws Exception {
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(metrics.size());
+        for (Metric m : metrics) {
+            records.add(WireFormat.replayRecord(topic, m, "metrics.jsonl"));
+        }
+        Semaphore room = new Semaphore(config.producer().maxBuffered());
+        long t0 = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(CollectorApp.producerProps(config, "bench-producer"),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (ProducerRecord<byte[], byte[]> r : records) {
+                room.acquire();
+                p.send(r, (md, e) -> room.release());
+            }
+            p.flush();
+        }
+        return metrics.size() / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    static double replay(CollectorConfig config, String topic, Path file) throws Exception {
+        long t0 = System.nanoTime();
+        Replayer.Summary s;
+        try (MetricPublisher publisher = new MetricPublisher(new KafkaProducer<>(CollectorApp.producerProps(config,
+                "bench-replay"), new ByteArraySerializer(), new ByteArraySerializer()), topic,
+                config.producer().maxBuffered(), new CollectorMetrics(new CollectorRegistry()))) {
+            s = new Replayer(ReplayOptions.detect(), 0).run(List.of(file), publisher, (a, b, c) -> { });
+        }
+        if (s.sent() != s.read()) {
+            throw new IllegalStateException("replay sent " + s.sent() + " of " + s.read() + " records");
+        }
+        return s.sent() / ((System.nanoTime() - t0) / 1e9);
+    }
+}
