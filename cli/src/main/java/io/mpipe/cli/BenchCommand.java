@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print measured numbers. Each starts its own in-process Kafka broker and"
                 + " embedded PostgreSQL unless told otherwise.",
-        subcommands = {BenchCommand.Sink.class, BenchCommand.Replay.class, BenchCommand.Serde.class})
+        subcommands = {BenchCommand.E2e.class, BenchCommand.Sink.class, BenchCommand.Replay.class,
+            BenchCommand.Exporter.class, BenchCommand.Serde.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -81,6 +82,80 @@ final class BenchCommand implements Runnable {
             }
             io.mpipe.bench.replay.ReplayBench.run(new io.mpipe.bench.replay.ReplayBench.Options(records, series,
                     bootstrap, json));
+            return Pipeline.OK;
+        }
+    }
+
+    @Command(name = "exporter", mixinStandardHelpOptions = true,
+            description = {"Records/s into the store, /metrics render time at 100,000 series, query latency for cached"
+                + " series, and LRU versus FIFO hit rates on a Zipf(1.1) query stream."})
+    static final class Exporter implements Callable<Integer> {
+        @Option(names = "--records", defaultValue = "1000000", description = "Records (default ${DEFAULT-VALUE}).")
+        int records;
+
+        @Option(names = "--queries", defaultValue = "2000", description = "Queries timed (default ${DEFAULT-VALUE}).")
+        int queries;
+
+        @Option(names = "--stream-threads", defaultValue = "1",
+                description = "Kafka Streams threads of the instance (default ${DEFAULT-VALUE}).")
+        int streamThreads;
+
+        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+                description = "Use this Kafka instead of an in-process broker.")
+        String bootstrap;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (records < 100_000 || queries < 1) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--records must be >= 100000 (100,000 series) and --queries positive");
+            }
+            io.mpipe.bench.exporter.ExporterBench.run(new io.mpipe.bench.exporter.ExporterBench.Options(records, queries,
+                    streamThreads, bootstrap, json));
+            return Pipeline.OK;
+        }
+    }
+
+    @Command(name = "e2e", mixinStandardHelpOptions = true,
+            description = {"The whole pipeline: latency from produce to committed row and to visible in the query API"
+                + " at a fixed rate, the highest rate it keeps up with, and the machine's limits (producer, consumer,"
+                + " raw COPY) in the same run."})
+    static final class E2e implements Callable<Integer> {
+        @Option(names = "--duration", defaultValue = "20s", description = "How long the latency phase runs"
+                + " (default ${DEFAULT-VALUE}).")
+        String duration;
+
+        @Option(names = "--rate", defaultValue = "10000", description = "Metrics a second in the latency phase"
+                + " (default ${DEFAULT-VALUE}).")
+        double rate;
+
+        @Option(names = "--series", defaultValue = "10000", description = "Distinct series (default ${DEFAULT-VALUE}).")
+        int series;
+
+        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+                description = "Use this Kafka instead of an in-process broker.")
+        String bootstrap;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            java.time.Duration d;
+            try {
+                d = io.mpipe.common.config.Durations.parse(duration);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--duration: "
+                        + e.getMessage());
+            }
+            if (rate <= 0 || series < 10 || d.toSeconds() < 1) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--rate must be positive, --series at least 10, --duration at least 1s");
+            }
+            io.mpipe.bench.e2e.E2eBench.run(new io.mpipe.bench.e2e.E2eBench.Options(d, rate, series, bootstrap, json));
             return Pipeline.OK;
         }
     }

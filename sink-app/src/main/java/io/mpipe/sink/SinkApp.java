@@ -66,12 +66,11 @@ public final class SinkApp implements AutoCloseable {
 
     /** Starts the sink. Migrations, when enabled, run before anything is consumed. */
     public static SinkApp start(SinkConfig config, CollectorRegistry registry) {
-        return start(config, registry, r -> { });
+        return start(config, registry, CommitListener.NONE);
     }
 
     /** Starts the sink; {@code onCommit} hears of every committed batch (benchmarks time them). */
-    public static SinkApp start(SinkConfig config, CollectorRegistry registry,
-            java.util.function.Consumer<io.mpipe.sink.copy.WriteResult> onCommit) {
+    public static SinkApp start(SinkConfig config, CollectorRegistry registry, CommitListener onCommit) {
         Clock clock = Clock.systemUTC();
         HikariDataSource pool = Database.pool(config.postgres(), "sink-" + config.group());
         try {

@@ -79,7 +79,8 @@ public final class SinkLoop implements Runnable {
     private final SinkMetrics metrics;
     private final Options options;
     private final ExecutorService writerThread;
-    private final java.util.function.Consumer<WriteResult> onCommit;
+    private final CommitListener onCommit;
+    private Batch inFlightBatch;
 
     private Batch building;
     private Future<WriteResult> inFlight;
@@ -100,7 +101,7 @@ public final class SinkLoop implements Runnable {
 
     public SinkLoop(Consumer<byte[], byte[]> consumer, CopyBatchWriter writer, OffsetStore offsets,
             DataSource dataSource, BatchPolicy policy, SinkMetrics metrics, Options options,
-            java.util.function.Consumer<WriteResult> onCommit) {
+            CommitListener onCommit) {
         this.onCommit = onCommit;
         this.consumer = consumer;
         this.writer = writer;
@@ -232,6 +233,7 @@ public final class SinkLoop implements Runnable {
     private void handOff() {
         Batch batch = building;
         building = new Batch(policy.maxRows(), options.partitionIntervalMs());
+        inFlightBatch = batch;
         inFlight = writerThread.submit(() -> writeWithRetry(batch));
     }
 
@@ -280,7 +282,7 @@ public final class SinkLoop implements Runnable {
         try {
             WriteResult r = inFlight.get();
             metrics.committed(r);
-            onCommit.accept(r);
+            onCommit.committed(inFlightBatch, r);
             commitToKafka(r.nextOffsets(), false);
         } catch (ExecutionException e) {
             log.warn("sink: batch not written: {}", e.getCause().toString());
@@ -288,6 +290,7 @@ public final class SinkLoop implements Runnable {
             Thread.currentThread().interrupt();
         } finally {
             inFlight = null;
+            inFlightBatch = null;
         }
     }
 

@@ -121,7 +121,7 @@ public final class ReplayBench {
         }
     }
 
-    static double producerAlone(CollectorConfig config, String topic, List<Metric> metrics) throws Exception {
+    public static double producerAlone(CollectorConfig config, String topic, List<Metric> metrics) throws Exception {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(metrics.size());
         for (Metric m : metrics) {
             records.add(WireFormat.replayRecord(topic, m, "metrics.jsonl"));

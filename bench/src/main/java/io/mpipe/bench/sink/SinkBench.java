@@ -166,7 +166,7 @@ public final class SinkBench {
         }
     }
 
-    static double rawCopy(BenchEnvironment env, SyntheticRows rows, int batchRows, String what) throws SQLException {
+    public static double rawCopy(BenchEnvironment env, SyntheticRows rows, int batchRows, String what) throws SQLException {
         BenchOutput.progress(what);
         PGSimpleDataSource ds = dataSource(env.newDatabase("bench_raw"), env.user());
         Map<String, Long> ids = prepare(ds, rows);
@@ -267,7 +267,7 @@ public final class SinkBench {
         long[] total = {0};
         long[] lastCommitNanos = {0};
         Object lock = new Object();
-        try (SinkApp app = SinkApp.start(config, new CollectorRegistry(), (WriteResult r) -> {
+        try (SinkApp app = SinkApp.start(config, new CollectorRegistry(), (batch, r) -> {
             synchronized (lock) {
                 long now = System.nanoTime();
                 if (firstCommitNanos[0] == 0) {

@@ -105,7 +105,7 @@ public final class QueryService {
     /** The answer of this instance alone, from memory. */
     public LocalAnswer localAnswer(MetricsQuery q) {
         SeriesPool pool = local.pool();
-        List<SeriesSnapshot> found = pool.find(q.matcher(), q.from(), q.to(), q.limit());
+        List<SeriesSnapshot> found = pool.find(q.name().orElse(null), q.matcher(), q.from(), q.to(), q.limit());
         List<MetricView> views = new ArrayList<>();
         List<String> keys = new ArrayList<>(found.size());
         for (SeriesSnapshot s : found) {

@@ -3,6 +3,10 @@ package io.mpipe.exporter.store;
 import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.Metric;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +31,8 @@ public final class SeriesPool {
     private final StoreSettings settings;
     private final StoreStats stats;
     private final LinkedHashMap<String, SeriesWindow> series;
+    /** Series by metric name, so a query by name looks at that name's series only. */
+    private final Map<String, Set<SeriesWindow>> byName = new HashMap<>();
     private long lastExpiryMs = Long.MIN_VALUE;
 
     public SeriesPool(StoreSettings settings, StoreStats stats) {
@@ -51,10 +57,12 @@ public final class SeriesPool {
             if (w == null) {
                 w = new SeriesWindow(partition, key, m.name(), m.labels());
                 series.put(key, w);
+                byName.computeIfAbsent(w.name(), n -> new HashSet<>()).add(w);
                 if (series.size() > settings.maxSeries()) {
                     Iterator<Map.Entry<String, SeriesWindow>> it = series.entrySet().iterator();
-                    it.next();
+                    SeriesWindow eldest = it.next().getValue();
                     it.remove();
+                    unindex(eldest);
                     stats.evicted();
                 }
             }
@@ -84,6 +92,7 @@ public final class SeriesPool {
                 w.expire(cutoff);
                 if (w.size() == 0) {
                     it.remove();
+                    unindex(w);
                     removed++;
                 }
             }
@@ -105,15 +114,29 @@ public final class SeriesPool {
         }
     }
 
+    private void unindex(SeriesWindow w) {
+        Set<SeriesWindow> same = byName.get(w.name());
+        if (same != null) {
+            same.remove(w);
+            if (same.isEmpty()) {
+                byName.remove(w.name());
+            }
+        }
+    }
+
     /**
      * Series matching {@code filter} (by name and labels), each a use and a hit. Returns copies of
      * their samples in [from, to], newest first, at most {@code limit} each.
+     *
+     * @param name the metric name when the query has one (only its series are looked at), or null
      */
-    public List<SeriesSnapshot> find(Predicate<SeriesWindow> filter, long from, long to, int limit) {
+    public List<SeriesSnapshot> find(String name, Predicate<SeriesWindow> filter, long from, long to, int limit) {
         List<SeriesSnapshot> out = new ArrayList<>();
         List<String> used = new ArrayList<>();
         synchronized (this) {
-            for (SeriesWindow w : series.values()) {
+            Collection<SeriesWindow> candidates = name == null ? series.values()
+                    : byName.getOrDefault(name, Set.of());
+            for (SeriesWindow w : candidates) {
                 if (filter.test(w)) {
                     out.add(SeriesSnapshot.of(w, from, to, limit));
                     used.add(w.key());
@@ -133,8 +156,10 @@ public final class SeriesPool {
         synchronized (this) {
             Iterator<SeriesWindow> it = series.values().iterator();
             while (it.hasNext()) {
-                if (it.next().partition() == partition) {
+                SeriesWindow w = it.next();
+                if (w.partition() == partition) {
                     it.remove();
+                    unindex(w);
                     n++;
                 }
             }

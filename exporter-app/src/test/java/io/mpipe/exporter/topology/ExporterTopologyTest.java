@@ -150,11 +150,26 @@ class ExporterTopologyTest {
         pool.get(key("nope"), T0, T0, 1); // miss
         send("c", T0, 1); // evicts b
         pool.get(key("b"), T0, T0, 1); // miss
-        assertThat(pool.find(w -> w.name().equals("c"), T0, T0, 10)).hasSize(1); // hit
+        assertThat(pool.find("c", w -> true, T0, T0, 10)).hasSize(1); // hit
         assertThat(pool.stats().hits()).isEqualTo(2);
         assertThat(pool.stats().misses()).isEqualTo(2);
         assertThat(pool.stats().evictions()).isEqualTo(1);
         assertThat(pool.stats().hitRate()).isEqualTo(0.5);
+    }
+
+    @Test
+    void shouldFindSeriesByNameThroughTheIndexAfterEvictionsAndExpiry() {
+        start(3, 10);
+        send("a", T0, 1);
+        send("b", T0, 1);
+        send("a2", T0, 1);
+        send("c", T0, 1); // evicts a
+        assertThat(pool.find("a", w -> true, T0, T0, 10)).isEmpty();
+        assertThat(pool.find("b", w -> true, T0, T0, 10)).extracting(SeriesSnapshot::name).containsExactly("b");
+        assertThat(pool.find(null, w -> w.name().startsWith("a"), T0, T0, 10)).extracting(SeriesSnapshot::name)
+                .containsExactly("a2");
+        driver.advanceWallClockTime(Duration.ofMinutes(16)); // everything expires
+        assertThat(pool.find("b", w -> true, Long.MIN_VALUE, Long.MAX_VALUE, 10)).isEmpty();
     }
 
     @Test

@@ -1,0 +1,370 @@
+package io.mpipe.bench.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mpipe.bench.BenchEnvironment;
+import io.mpipe.bench.BenchOutput;
+import io.mpipe.bench.replay.ReplayBench;
+import io.mpipe.bench.sink.SinkBench;
+import io.mpipe.bench.sink.SyntheticRows;
+import io.mpipe.collector.CollectorApp;
+import io.mpipe.collector.CollectorConfig;
+import io.mpipe.common.config.ConfigSource;
+import io.mpipe.common.metric.Metric;
+import io.mpipe.exporter.ExporterApp;
+import io.mpipe.exporter.ExporterConfig;
+import io.mpipe.sink.SinkApp;
+import io.mpipe.sink.SinkConfig;
+import io.mpipe.sink.batch.Batch;
+import io.prometheus.client.CollectorRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * {@code bench e2e}: the whole pipeline at a fixed rate (synthetic collector into the sink and the
+ * exporter), with latency from produce to committed row and to visible in the query API, then a
+ * step search for the highest rate at which the sink keeps up; and in the same run the limits of
+ * the machine: the producer alone, the consumer alone, raw binary COPY of the same rows into the
+ * same schema. Everything on one machine, broker and database included.
+ */
+public final class E2eBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Options of a run. */
+    public record Options(Duration duration, double rate, int series, String bootstrap, Path json) {
+    }
+
+    /** One step of the rate search. */
+    public record Step(double rate, double produced, double stored, long backlog, boolean sustained) {
+    }
+
+    /** Results; JSON field names as the issue asks. */
+    public record Result(double sustained, double rawCopy, double producerLimit, double consumerLimit,
+            double latencyRate, double commitP50, double commitP95, double commitP99, double visibleP50,
+            double visibleP99, List<Step> steps, int series) {
+        public Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("sustained_metrics_per_s", Math.round(sustained));
+            m.put("raw_copy_rows_per_s", Math.round(rawCopy));
+            m.put("ratio_sustained_to_raw_copy", r3(sustained / rawCopy));
+            m.put("producer_records_per_s", Math.round(producerLimit));
+            m.put("ratio_sustained_to_producer", r3(sustained / producerLimit));
+            m.put("consumer_records_per_s", Math.round(consumerLimit));
+            m.put("ratio_sustained_to_consumer", r3(sustained / consumerLimit));
+            m.put("latency_rate_per_s", Math.round(latencyRate));
+            m.put("commit_p50_ms_at_10k", r3(commitP50));
+            m.put("commit_p95_ms_at_10k", r3(commitP95));
+            m.put("commit_p99_ms_at_10k", r3(commitP99));
+            m.put("visible_p50_ms_at_10k", r3(visibleP50));
+            m.put("visible_p99_ms_at_10k", r3(visibleP99));
+            List<Map<String, Object>> s = new ArrayList<>();
+            for (Step st : steps) {
+                Map<String, Object> x = new LinkedHashMap<>();
+                x.put("rate", Math.round(st.rate()));
+                x.put("produced_per_s", Math.round(st.produced()));
+                x.put("stored_per_s", Math.round(st.stored()));
+                x.put("backlog", st.backlog());
+                x.put("sustained", st.sustained());
+                s.add(x);
+            }
+            m.put("steps", s);
+            m.put("series", series);
+            m.put("machine", BenchOutput.machine());
+            m.put("at", Instant.now().toString());
+            return m;
+        }
+
+        private static double r3(double v) {
+            return Math.round(v * 1000.0) / 1000.0;
+        }
+    }
+
+    private E2eBench() {
+    }
+
+    public static Result run(Options o) throws Exception {
+        try (BenchEnvironment env = BenchEnvironment.start(o.bootstrap())) {
+            // the limits, with the same rows
+            int limitRows = 500_000;
+            SyntheticRows rows = new SyntheticRows(limitRows, o.series());
+            List<Metric> metrics = new ArrayList<>(limitRows);
+            for (int i = 0; i < limitRows; i++) {
+                metrics.add(rows.metric(i));
+            }
+            String limitTopic = "e2e-limits-" + System.currentTimeMillis();
+            createTopic(env, limitTopic);
+            CollectorConfig limitsConfig = collectorConfig(env, limitTopic, 0, o.series());
+            BenchOutput.progress("limit 1/3: the producer alone");
+            double producer = ReplayBench.producerAlone(limitsConfig, limitTopic, metrics);
+            BenchOutput.progress(String.format("producer alone: %,.0f records/s", producer));
+            BenchOutput.progress("limit 2/3: the consumer alone");
+            double consumer = consumeAll(env, limitTopic, limitRows);
+            BenchOutput.progress(String.format("consumer alone: %,.0f records/s", consumer));
+            SinkBench.rawCopy(env, rows, 20_000, "limit 3/3 warm-up: raw binary COPY, not reported");
+            double raw = SinkBench.rawCopy(env, rows, 20_000, "limit 3/3: raw binary COPY of the same rows");
+            BenchOutput.progress(String.format("raw binary COPY: %,.0f rows/s", raw));
+
+            // the pipeline
+            String topic = "e2e-" + System.currentTimeMillis();
+            createTopic(env, topic);
+            Histogram commits = new Histogram(3_600_000L, 3);
+            AtomicBoolean measuring = new AtomicBoolean();
+            CollectorRegistry sinkRegistry = new CollectorRegistry();
+            SinkConfig sc = SinkConfig.load(ConfigSource.parse("""
+                    kafka:
+                      bootstrap-servers: %s
+                      topic: %s
+                    postgres:
+                      url: %s
+                      user: %s
+                    sink:
+                      group: e2e-sink
+                      http:
+                        port: 0
+                    """.formatted(env.bootstrapServers(), topic, env.newDatabase("bench_e2e"), env.user()), Map.of()));
+            Path state = Files.createTempDirectory("mpipe-e2e-exporter-");
+            ExporterConfig ec = ExporterConfig.load(ConfigSource.parse("""
+                    kafka:
+                      bootstrap-servers: %s
+                      topic: %s
+                    exporter:
+                      application-id: e2e-exporter-%d
+                      state-dir: %s
+                      rebuild-on-start: false
+                      http:
+                        port: 0
+                    lag:
+                      enabled: false
+                    """.formatted(env.bootstrapServers(), topic, System.currentTimeMillis(), state), Map.of()));
+            CollectorRegistry exporterRegistry = new CollectorRegistry();
+            try (SinkApp sink = SinkApp.start(sc, sinkRegistry, (Batch b, io.mpipe.sink.copy.WriteResult r) -> {
+                if (measuring.get()) {
+                    long now = System.currentTimeMillis();
+                    for (int i = 0; i < b.size(); i++) {
+                        commits.recordValue(Math.max(0, now - b.timestamp(i)));
+                    }
+                }
+            }); ExporterApp exporter = ExporterApp.start(ec, exporterRegistry)) {
+                waitFor(() -> exporter.isReady() && sink.loop().assignedPartitions() > 0, Duration.ofMinutes(2));
+
+                // latency at a fixed, moderate rate
+                BenchOutput.progress(String.format("latency: %,.0f metrics/s for %d s", o.rate(),
+                        o.duration().toSeconds()));
+                Histogram visible = new Histogram(3_600_000L, 3);
+                try (CollectorApp collector = CollectorApp.start(collectorConfig(env, topic, o.rate(), o.series()),
+                        new CollectorRegistry())) {
+                    sleep(Duration.ofSeconds(3)); // warm-up, not measured
+                    measuring.set(true);
+                    probeVisible(exporter.httpBaseUrl(), o.duration(), visible);
+                    measuring.set(false);
+                }
+                BenchOutput.progress(String.format("commit p99 %.1f ms, visible p99 %.1f ms",
+                        (double) commits.getValueAtPercentile(99), (double) visible.getValueAtPercentile(99)));
+
+                // the highest rate the pipeline keeps up with
+                List<Step> steps = new ArrayList<>();
+                double sustained = 0;
+                double rate = 50_000;
+                Duration stepTime = Duration.ofSeconds(12);
+                for (int i = 0; i < 7 && rate <= 1_000_000; i++) {
+                    drain(sinkRegistry, Duration.ofSeconds(60));
+                    Step step = step(env, topic, rate, o.series(), stepTime, sinkRegistry);
+                    steps.add(step);
+                    BenchOutput.progress(String.format("step %,.0f/s: produced %,.0f/s, stored %,.0f/s, backlog %,d -> %s",
+                            rate, step.produced(), step.stored(), step.backlog(), step.sustained() ? "kept up" : "fell behind"));
+                    if (!step.sustained()) {
+                        break;
+                    }
+                    sustained = Math.max(sustained, step.produced());
+                    rate *= 1.5;
+                }
+                Result r = new Result(sustained, raw, producer, consumer, o.rate(),
+                        commits.getValueAtPercentile(50), commits.getValueAtPercentile(95),
+                        commits.getValueAtPercentile(99), visible.getValueAtPercentile(50),
+                        visible.getValueAtPercentile(99), steps, o.series());
+                print(r);
+                if (o.json() != null) {
+                    BenchOutput.writeJson(o.json(), r.json());
+                }
+                return r;
+            }
+        }
+    }
+
+    static void print(Result r) {
+        List<String[]> t = new ArrayList<>();
+        t.add(new String[] {"sustained, whole pipeline", BenchOutput.num(r.sustained()), "metrics/s, goal >= 200,000"});
+        t.add(new String[] {"  limit: raw binary COPY", BenchOutput.num(r.rawCopy()),
+            String.format("rows/s (sustained = %.2f of it)", r.sustained() / r.rawCopy())});
+        t.add(new String[] {"  limit: producer alone", BenchOutput.num(r.producerLimit()),
+            String.format("records/s (sustained = %.2f of it)", r.sustained() / r.producerLimit())});
+        t.add(new String[] {"  limit: consumer alone", BenchOutput.num(r.consumerLimit()),
+            String.format("records/s (sustained = %.2f of it)", r.sustained() / r.consumerLimit())});
+        String at = String.format("ms at %,.0f/s", r.latencyRate());
+        t.add(new String[] {"produce to committed row, p50", String.format("%.1f", r.commitP50()), at});
+        t.add(new String[] {"produce to committed row, p95", String.format("%.1f", r.commitP95()), at});
+        t.add(new String[] {"produce to committed row, p99", String.format("%.1f", r.commitP99()), at + ", goal < 100"});
+        t.add(new String[] {"produce to visible in the query API, p50", String.format("%.1f", r.visibleP50()), at});
+        t.add(new String[] {"produce to visible in the query API, p99", String.format("%.1f", r.visibleP99()), at});
+        for (Step s : r.steps()) {
+            t.add(new String[] {String.format("  step %,.0f/s", s.rate()), String.format("%,.0f", s.stored()),
+                String.format("stored/s, produced %,.0f/s, backlog %,d, %s", s.produced(), s.backlog(),
+                        s.sustained() ? "kept up" : "fell behind")});
+        }
+        BenchOutput.table(String.format("bench e2e: %,d series, broker and PostgreSQL on the same machine", r.series()),
+                t);
+    }
+
+    static CollectorConfig collectorConfig(BenchEnvironment env, String topic, double rate, int series) {
+        return CollectorConfig.load(ConfigSource.parse("""
+                kafka:
+                  bootstrap-servers: %s
+                  topic: %s
+                collector:
+                  http:
+                    port: 0
+                  synthetic:
+                    enabled: %s
+                    rate: %s
+                    series: %d
+                    names: 10
+                    interval: 5ms
+                """.formatted(env.bootstrapServers(), topic, rate > 0, Math.max(rate, 1), series), Map.of()));
+    }
+
+    static void createTopic(BenchEnvironment env, String topic) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", env.bootstrapServers());
+        try (Admin a = Admin.create(p)) {
+            a.createTopics(List.of(new NewTopic(topic, 6, (short) 1))).all().get();
+        }
+    }
+
+    static double consumeAll(BenchEnvironment env, String topic, int expected) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-consumer-limit-" + System.nanoTime());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 << 20));
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(4 << 20));
+        long n = 0;
+        long t0 = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (n < expected && System.nanoTime() < deadline) {
+                int got = c.poll(Duration.ofMillis(200)).count();
+                if (got > 0 && t0 == 0) {
+                    t0 = System.nanoTime();
+                }
+                n += got;
+            }
+        }
+        return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Polls the query API for new samples of a few dozen series (one name, one host); visible
+     * latency = the time a sample is first seen minus its timestamp. The probe is kept light (a
+     * query every 10 ms of about a hundred samples) so that it measures the exporter rather than
+     * loading it; its own period adds up to 10 ms.
+     */
+    static void probeVisible(String base, Duration duration, Histogram visible) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        Set<String> seen = new HashSet<>();
+        long end = System.nanoTime() + duration.toNanos();
+        long startMs = System.currentTimeMillis();
+        while (System.nanoTime() < end) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base
+                    + "/api/v1/metrics?name=synthetic_level_0&label=host%3Dhost-0&limit=500&from="
+                    + (System.currentTimeMillis() - 3_000))).build(), HttpResponse.BodyHandlers.ofString());
+            long now = System.currentTimeMillis();
+            if (r.statusCode() == 200) {
+                for (JsonNode m : JSON.readTree(r.body()).get("metrics")) {
+                    long ts = m.get("timestamp").asLong();
+                    if (ts >= startMs && seen.add(m.get("labels").toString() + ts)) {
+                        visible.recordValue(Math.max(0, now - ts));
+                    }
+                }
+            }
+            sleep(Duration.ofMillis(10));
+        }
+    }
+
+    static Step step(BenchEnvironment env, String topic, double rate, int series, Duration d,
+            CollectorRegistry sinkRegistry) throws Exception {
+        CollectorRegistry cr = new CollectorRegistry();
+        double storedBefore = value(sinkRegistry, "sink_rows_written_total");
+        double produced;
+        double stored;
+        try (CollectorApp c = CollectorApp.start(collectorConfig(env, topic, rate, series), cr)) {
+            sleep(d.dividedBy(3)); // ramp
+            double p0 = value(cr, "collector_records_produced_total");
+            double s0 = value(sinkRegistry, "sink_rows_written_total");
+            long t0 = System.nanoTime();
+            sleep(d.minus(d.dividedBy(3)));
+            double secs = (System.nanoTime() - t0) / 1e9;
+            produced = (value(cr, "collector_records_produced_total") - p0) / secs;
+            stored = (value(sinkRegistry, "sink_rows_written_total") - s0) / secs;
+            long backlog = (long) (value(cr, "collector_records_produced_total") - (value(sinkRegistry,
+                    "sink_rows_written_total") - storedBefore));
+            // kept up: the collector made the rate, the sink stored what came, and at most 2 s of it waits
+            boolean ok = produced >= 0.95 * rate && stored >= 0.95 * produced && backlog <= 2 * rate;
+            return new Step(rate, produced, stored, backlog, ok);
+        }
+    }
+
+    static void drain(CollectorRegistry sinkRegistry, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        double last = -1;
+        while (System.nanoTime() < deadline) {
+            double now = value(sinkRegistry, "sink_rows_written_total");
+            if (now == last) {
+                return;
+            }
+            last = now;
+            Thread.sleep(1000);
+        }
+    }
+
+    private static double value(CollectorRegistry r, String name) {
+        Double v = r.getSampleValue(name);
+        return v == null ? 0 : v;
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier c, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not ready within " + max);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static void sleep(Duration d) throws InterruptedException {
+        Thread.sleep(d.toMillis());
+    }
+}
