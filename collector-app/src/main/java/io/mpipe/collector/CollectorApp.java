@@ -81,11 +81,31 @@ public final class CollectorApp implements AutoCloseable {
     }
 
     private static void ensureTopic(CollectorConfig config) {
+        if (tryEnsureTopic(config)) {
+            return;
+        }
+        // the broker is away at start: records wait in the buffer, and the topic is created (with
+        // the configured partitions, not the broker's default) as soon as the broker answers
+        Thread retry = new Thread(() -> {
+            while (!tryEnsureTopic(config)) {
+                try {
+                    Thread.sleep(10_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "collector-topic");
+        retry.setDaemon(true);
+        retry.start();
+    }
+
+    private static boolean tryEnsureTopic(CollectorConfig config) {
         try (Admin admin = Admin.create(config.kafka().clientProperties())) {
             Topics.ensure(admin, config.kafka(), config.kafka().topic());
-        } catch (IllegalStateException e) {
-            // the broker may be away at start; the producer waits for it within its bounds
-            log.warn("collector: {}; records will be buffered until the broker answers", e.getMessage());
+            return true;
+        } catch (IllegalStateException | org.apache.kafka.common.KafkaException e) {
+            log.warn("collector: {}; records are held until the broker answers", e.getMessage());
+            return false;
         }
     }
 

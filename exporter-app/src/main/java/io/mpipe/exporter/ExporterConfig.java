@@ -79,7 +79,7 @@ public record ExporterConfig(
         Optional<PostgresSettings> history = historyEnabled ? Optional.of(pg) : Optional.empty();
         Optional<String> advertised = r.optionalString("exporter.advertised-url");
         advertised.ifPresent(u -> {
-            if (!u.matches("https?://[^/\\s:]+:\\d+/?")) {
+            if (!u.matches("http://[^/\\s:]+:\\d+/?")) {
                 r.problem("exporter.advertised-url", "'" + u + "' must be http://host:port");
             }
         });

@@ -76,6 +76,7 @@ public final class SinkApp implements AutoCloseable {
         try {
             if (config.migrateOnStart()) {
                 Migrations.migrate(pool);
+                checkPartitionInterval(config, pool);
             }
             try (Admin admin = Admin.create(config.kafka().clientProperties())) {
                 Topics.ensure(admin, config.kafka(), config.kafka().topic(), config.kafka().dlqTopic());
@@ -112,6 +113,22 @@ public final class SinkApp implements AutoCloseable {
         } catch (RuntimeException e) {
             pool.close();
             throw e;
+        }
+    }
+
+    private static void checkPartitionInterval(SinkConfig config, HikariDataSource pool) {
+        try {
+            java.util.Set<Long> widths = PartitionMaintainer.existingWidths(pool);
+            long configured = config.partitionInterval().toMillis();
+            if (!widths.isEmpty() && !widths.equals(java.util.Set.of(configured))) {
+                throw new io.mpipe.common.config.ConfigException("sink.partition-interval: "
+                        + io.mpipe.common.config.Durations.format(config.partitionInterval())
+                        + " differs from the partitions the database already has ("
+                        + widths.stream().map(w -> io.mpipe.common.config.Durations.format(Duration.ofMillis(w)))
+                                .toList() + "); keep the interval the database was created with");
+            }
+        } catch (SQLException e) {
+            log.warn("sink: could not check the partition interval: {}", e.toString());
         }
     }
 

@@ -285,7 +285,16 @@ public final class SinkLoop implements Runnable {
             onCommit.committed(inFlightBatch, r);
             commitToKafka(r.nextOffsets(), false);
         } catch (ExecutionException e) {
-            log.warn("sink: batch not written: {}", e.getCause().toString());
+            if (!stopping) {
+                // the batch is neither written nor to be retried: go back to what PostgreSQL holds, so
+                // that nothing after the last stored offset is skipped
+                log.error("sink: batch not written; re-reading every partition from its stored offset", e.getCause());
+                building = new Batch(policy.maxRows(), options.partitionIntervalMs());
+                needSeek.addAll(assigned);
+                nextSeekAttemptMs = 0;
+            } else {
+                log.warn("sink: batch not written: {}", e.getCause().toString());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -345,7 +354,8 @@ public final class SinkLoop implements Runnable {
         Map<TopicPartition, Long> stored;
         try {
             stored = offsets.read(dataSource, needSeek);
-        } catch (SQLException e) {
+            seekFresh(stored);
+        } catch (SQLException | org.apache.kafka.common.KafkaException e) {
             databaseUp = false;
             metrics.up.set(0);
             metrics.retries.inc();
@@ -356,6 +366,15 @@ public final class SinkLoop implements Runnable {
             return;
         }
         seekBackoffMs = MIN_BACKOFF.toMillis();
+        needSeek.clear();
+    }
+
+    /**
+     * Seeks each partition to its stored offset; a partition with none starts at {@code --from}
+     * (or the beginning), and that start is stored at once, so a restart before its first batch
+     * does not fall back to the beginning.
+     */
+    private void seekFresh(Map<TopicPartition, Long> stored) throws SQLException {
         Set<TopicPartition> fresh = new HashSet<>();
         for (TopicPartition tp : needSeek) {
             Long off = stored.get(tp);
@@ -365,30 +384,35 @@ public final class SinkLoop implements Runnable {
                 fresh.add(tp);
             }
         }
-        if (!fresh.isEmpty()) {
-            if (options.startFrom().isPresent()) {
-                Map<TopicPartition, Long> query = new HashMap<>();
-                fresh.forEach(tp -> query.put(tp, options.startFrom().get().toEpochMilli()));
-                Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query, Duration.ofSeconds(30));
-                List<TopicPartition> toEnd = new java.util.ArrayList<>();
-                for (TopicPartition tp : fresh) {
-                    OffsetAndTimestamp o = found.get(tp);
-                    if (o != null) {
-                        consumer.seek(tp, o.offset());
-                    } else {
-                        toEnd.add(tp);
-                    }
-                }
-                if (!toEnd.isEmpty()) {
-                    consumer.seekToEnd(toEnd); // an empty list would mean every assigned partition
-                }
-                log.info("sink: no stored offsets for {}; started from {}", fresh, options.startFrom().get());
-            } else {
-                consumer.seekToBeginning(fresh);
-                log.info("sink: no stored offsets for {}; starting from the beginning", fresh);
-            }
+        if (fresh.isEmpty()) {
+            return;
         }
-        needSeek.clear();
+        if (options.startFrom().isPresent()) {
+            Map<TopicPartition, Long> query = new HashMap<>();
+            fresh.forEach(tp -> query.put(tp, options.startFrom().get().toEpochMilli()));
+            Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query, Duration.ofSeconds(30));
+            List<TopicPartition> toEnd = new java.util.ArrayList<>();
+            for (TopicPartition tp : fresh) {
+                OffsetAndTimestamp o = found.get(tp);
+                if (o != null) {
+                    consumer.seek(tp, o.offset());
+                } else {
+                    toEnd.add(tp);
+                }
+            }
+            if (!toEnd.isEmpty()) {
+                consumer.seekToEnd(toEnd); // an empty list would mean every assigned partition
+            }
+            log.info("sink: no stored offsets for {}; starting from {}", fresh, options.startFrom().get());
+        } else {
+            consumer.seekToBeginning(fresh);
+            log.info("sink: no stored offsets for {}; starting from the beginning", fresh);
+        }
+        Map<TopicPartition, Long> starts = new HashMap<>();
+        for (TopicPartition tp : fresh) {
+            starts.put(tp, consumer.position(tp, Duration.ofSeconds(30)));
+        }
+        offsets.writeStart(dataSource, starts);
     }
 
     private void updatePauses() {
@@ -413,7 +437,14 @@ public final class SinkLoop implements Runnable {
     }
 
     private void drain() {
-        reap(true);
+        if (!awaitInFlight(options.shutdownTimeout())) {
+            abandonWrites = true;
+            log.warn("sink: the batch being written did not finish within {}; nothing of it is committed, it will"
+                    + " be read again on restart", options.shutdownTimeout());
+            inFlight.cancel(true);
+            inFlight = null;
+            return;
+        }
         if (failure.get() == null && !building.isEmpty()) {
             handOff();
             if (!awaitInFlight(options.shutdownTimeout())) {

@@ -73,7 +73,7 @@ class SinkGroupsIT {
     @Test
     void shouldStoreExactlyTheRecordsAtOrAfterTheStartTimeForANewGroup(TestKafka kafka, TestDatabase db)
             throws Exception {
-        String topic = kafka.newTopic("sink-from", 3);
+        String topic = kafka.newTopic("sink-from", 4);
         long now = System.currentTimeMillis();
         List<Metric> before = new ArrayList<>();
         List<Metric> after = new ArrayList<>();
@@ -86,9 +86,27 @@ class SinkGroupsIT {
         }
         List<Metric> all = new ArrayList<>(before);
         all.addAll(after);
-        SinkFixtures.produce(kafka.bootstrapServers(), topic, all);
+        // partitions 0-2 by series; partition 3 is kept for the quiet records below
+        List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> main = new ArrayList<>();
+        for (Metric m : all) {
+            main.add(new org.apache.kafka.clients.producer.ProducerRecord<>(topic,
+                    Math.floorMod(m.seriesKey().hashCode(), 3), m.timestamp(),
+                    m.seriesKey().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    io.mpipe.common.wire.MetricJson.encode(m)));
+        }
+        SinkFixtures.produceRaw(kafka.bootstrapServers(), main);
+        // a quiet partition: only records from before --from
+        List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> quiet = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            Metric m = new Metric("sink_from_quiet", now - 2 * 3_600_000L + i * 1000L, i, Labels.EMPTY);
+            quiet.add(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 3, m.timestamp(),
+                    m.seriesKey().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    io.mpipe.common.wire.MetricJson.encode(m)));
+        }
+        SinkFixtures.produceRaw(kafka.bootstrapServers(), quiet);
         CollectorRegistry registry = new CollectorRegistry();
-        SinkConfig config = SinkFixtures.config(kafka.bootstrapServers(), db, topic, kafka.newGroup("late-group"))
+        String group = kafka.newGroup("late-group");
+        SinkConfig config = SinkFixtures.config(kafka.bootstrapServers(), db, topic, group)
                 .withStartFrom(Optional.of(from));
         try (SinkApp sink = SinkApp.start(config, registry)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> SinkFixtures.rows(db) >= after.size());
@@ -98,5 +116,19 @@ class SinkGroupsIT {
         assertThat(before).hasSize(1_500);
         assertThat(SinkFixtures.rows(db)).isEqualTo(after.size());
         assertThat(SinkFixtures.stored(db)).isEqualTo(new HashSet<>(after));
+        // the start is stored, even for the quiet partition: started again without --from, the
+        // group resumes and does not go back to the beginning
+        assertThat(db.queryLong("SELECT next_offset FROM sink_offsets WHERE partition = 3")).isEqualTo(100);
+        try (SinkApp again = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic, group),
+                new CollectorRegistry())) {
+            // a new record behind the quiet partition's old ones: had the group gone back to the
+            // beginning, the old ones would be stored before it
+            Metric fresh = new Metric("sink_from_quiet", now, 1, Labels.of("late", "yes"));
+            SinkFixtures.produceRaw(kafka.bootstrapServers(), List.of(new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    topic, 3, fresh.timestamp(), fresh.seriesKey().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    io.mpipe.common.wire.MetricJson.encode(fresh))));
+            await().atMost(Duration.ofSeconds(30)).until(() -> SinkFixtures.rows(db) > after.size());
+        }
+        assertThat(SinkFixtures.rows(db)).isEqualTo(after.size() + 1);
     }
 }

@@ -169,24 +169,53 @@ public final class MetricPublisher implements AutoCloseable {
         }
     }
 
-    /** Sends one record; while the broker is unreachable, holds it and tries again. */
+    /**
+     * Sends one record; while the broker is unreachable (no metadata within {@code max.block.ms}:
+     * the producer fails the record inside {@code send}), holds it and tries again.
+     */
     private void sendHolding(ProducerRecord<byte[], byte[]> rec) throws InterruptedException {
         while (true) {
+            Ack ack = new Ack();
             try {
-                producer.send(rec, onAck);
-                return;
-            } catch (TimeoutException e) {
-                // no metadata within max.block.ms: the broker is away; keep the record
-                logError("broker unreachable, holding " + buffered() + " record(s): " + e.getMessage());
-                if (closing) {
-                    onAck.onCompletion(null, e);
-                    return;
-                }
-                Thread.sleep(100);
+                producer.send(rec, ack);
             } catch (KafkaException | IllegalStateException e) {
                 onAck.onCompletion(null, e);
                 return;
             }
+            Exception failed = ack.settle();
+            if (failed == null) {
+                return;
+            }
+            if (failed instanceof TimeoutException && !closing) {
+                logError("broker unreachable, holding " + buffered() + " record(s): " + failed.getMessage());
+                Thread.sleep(100);
+                continue;
+            }
+            onAck.onCompletion(null, failed);
+            return;
+        }
+    }
+
+    /**
+     * The callback of one send. A failure reported while {@code send} still runs (on the sender
+     * thread) is kept for the sender to decide on; anything later is an acknowledgement.
+     */
+    private final class Ack implements Callback {
+        private boolean inSend = true;
+        private Exception syncFailure;
+
+        @Override
+        public synchronized void onCompletion(org.apache.kafka.clients.producer.RecordMetadata md, Exception e) {
+            if (inSend && e != null && Thread.currentThread() == sender) {
+                syncFailure = e;
+                return;
+            }
+            onAck.onCompletion(md, e);
+        }
+
+        synchronized Exception settle() {
+            inSend = false;
+            return syncFailure;
         }
     }
 

@@ -56,12 +56,16 @@ public final class ServiceHttpServer implements AutoCloseable {
             Supplier<Health> health) throws IOException {
         this.service = service;
         this.server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
-        this.executor = new ThreadPoolExecutor(2, 8, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(256),
+        // eight workers: a pool that only grows once its queue is full would stay at its core size,
+        // and an exporter forwarding to another that forwards back would wait on itself
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(8, 8, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(256),
                 r -> {
                     Thread t = new Thread(r, service + "-http");
                     t.setDaemon(true);
                     return t;
                 }, new ThreadPoolExecutor.CallerRunsPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        this.executor = pool;
         this.server.setExecutor(executor);
         this.requests = Counter.build()
                 .name(service + "_http_requests_total")
@@ -110,7 +114,13 @@ public final class ServiceHttpServer implements AutoCloseable {
     public void route(String path, JsonRoute route) {
         server.createContext(path, exchange -> {
             try (exchange) {
-                drainBody(exchange);
+                try {
+                    drainBody(exchange);
+                } catch (HttpError e) {
+                    sendJson(exchange, e.status(), new ErrorBody(e.getMessage()), null);
+                    requests.labels(path, "4xx").inc();
+                    return;
+                }
                 if (!exchange.getRequestURI().getPath().equals(path)) {
                     sendJson(exchange, 404, new ErrorBody("no such path: " + exchange.getRequestURI().getPath()), null);
                     requests.labels(path, "4xx").inc();

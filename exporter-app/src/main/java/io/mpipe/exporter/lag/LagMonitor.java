@@ -103,9 +103,14 @@ public final class LagMonitor implements AutoCloseable {
         if (!partitions.isEmpty()) {
             Map<TopicPartition, OffsetSpec> q = new HashMap<>();
             partitions.forEach(tp -> q.put(tp, OffsetSpec.latest()));
-            for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> e : admin.listOffsets(q).all()
-                    .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).entrySet()) {
-                logEnd.put(e.getKey(), e.getValue().offset());
+            ListOffsetsResult result = admin.listOffsets(q);
+            for (TopicPartition tp : partitions) {
+                try {
+                    logEnd.put(tp, result.partitionResult(tp).get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                            .offset());
+                } catch (ExecutionException e) {
+                    // a deleted topic a group still has offsets for: left out, the rest goes on
+                }
             }
         }
 

@@ -157,6 +157,11 @@ public final class QueryService {
 
     /** Memory first; history adds what memory does not have (same series and timestamp). */
     static List<MetricView> merge(List<MetricView> memory, List<MetricView> history, int limit) {
+        if (history.isEmpty()) {
+            List<MetricView> all = new ArrayList<>(memory);
+            all.sort(MetricView::newestFirst);
+            return all.size() > limit ? List.copyOf(all.subList(0, limit)) : all;
+        }
         Map<String, MetricView> byKey = new LinkedHashMap<>();
         for (MetricView v : memory) {
             byKey.put(SeriesKey.format(v.name(), Labels.of(v.labels())) + "@" + v.timestamp(), v);
@@ -172,7 +177,6 @@ public final class QueryService {
     /** History answers for series this instance owns go back into its store: the store is the hot tier. */
     private void loadOwned(List<MetricView> fromHistory) {
         long windowStart = windowStart();
-        long now = now();
         SeriesPool pool = local.pool();
         for (MetricView v : fromHistory) {
             if (v.timestamp() < windowStart || !(v.value() instanceof Number n)) {
@@ -182,7 +186,8 @@ public final class QueryService {
             String key = m.seriesKey();
             KeyQueryMetadata md = local.streams().queryMetadataForKey(ExporterTopology.STORE, key, new StringSerializer());
             if (md != null && self.equals(md.activeHost())) {
-                pool.put(md.partition(), key, m, now);
+                // received as of its own time: loading history does not make a stale series fresh
+                pool.put(md.partition(), key, m, Math.max(m.timestamp(), windowStart));
             }
         }
     }

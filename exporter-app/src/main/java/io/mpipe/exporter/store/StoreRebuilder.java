@@ -56,6 +56,9 @@ public final class StoreRebuilder {
                     }
                     try {
                         Metric m = MetricJson.decode(r.value());
+                        if (m.timestamp() < now - window.toMillis()) {
+                            continue; // replayed history after the start offset: not part of the window
+                        }
                         // received when it was written, as far as staleness goes
                         store.put(m.seriesKey(), m, Math.min(now, r.timestamp()));
                         n++;

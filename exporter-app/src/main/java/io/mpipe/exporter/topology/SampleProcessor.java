@@ -1,6 +1,8 @@
 package io.mpipe.exporter.topology;
 
+import io.mpipe.common.metric.InvalidMetricException;
 import io.mpipe.common.metric.Metric;
+import io.mpipe.common.metric.MetricRules;
 import io.mpipe.common.wire.MetricDecodeException;
 import io.mpipe.common.wire.MetricJson;
 import io.mpipe.exporter.store.WindowedLruStore;
@@ -40,13 +42,16 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     @Override
     public void process(Record<byte[], byte[]> record) {
         Metric m;
+        String key;
         try {
             m = MetricJson.decode(record.value());
-        } catch (MetricDecodeException e) {
+            key = m.seriesKey();
+            MetricRules.checkSeriesKey(key); // the sink refuses these too
+        } catch (MetricDecodeException | InvalidMetricException e) {
             invalid.inc();
             return;
         }
-        store.put(m.seriesKey(), m, context.currentSystemTimeMs());
+        store.put(key, m, context.currentSystemTimeMs());
         processed.inc();
     }
 }

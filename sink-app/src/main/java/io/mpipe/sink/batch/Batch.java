@@ -40,6 +40,7 @@ public final class Batch {
     private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
     private final List<DeadLetter> deadLetters = new ArrayList<>();
     private long skippedRetention;
+    private boolean deadLettersPublished;
     private long createdAtMs = -1;
     private long newestTimestamp = Long.MIN_VALUE;
 
@@ -200,6 +201,15 @@ public final class Batch {
 
     public List<DeadLetter> deadLetters() {
         return List.copyOf(deadLetters);
+    }
+
+    /** True once the dead letters reached the DLQ topic (a retried batch does not send them again). */
+    public boolean deadLettersPublished() {
+        return deadLettersPublished;
+    }
+
+    public void markDeadLettersPublished() {
+        deadLettersPublished = true;
     }
 
     public long skippedRetention() {

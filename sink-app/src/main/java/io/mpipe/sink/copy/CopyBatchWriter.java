@@ -55,7 +55,10 @@ public final class CopyBatchWriter {
      * Writes the batch. On any exception nothing of it is committed and the caller may retry it.
      */
     public WriteResult write(Batch b) throws SQLException {
-        deadLetters.publish(b.deadLetters());
+        if (!b.deadLettersPublished()) {
+            deadLetters.publish(b.deadLetters());
+            b.markDeadLettersPublished();
+        }
         long t0 = System.nanoTime();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);

@@ -74,4 +74,26 @@ public final class OffsetStore {
             ps.executeBatch();
         }
     }
+
+    /**
+     * Stores where a group with no stored offsets starts, unless an offset is stored meanwhile
+     * (another instance). Its own transaction.
+     */
+    public void writeStart(DataSource ds, Map<TopicPartition, Long> starts) throws SQLException {
+        if (starts.isEmpty()) {
+            return;
+        }
+        String sql = "INSERT INTO sink_offsets (consumer_group, topic, partition, next_offset, updated_at) "
+                + "VALUES (?, ?, ?, ?, now()) ON CONFLICT (consumer_group, topic, partition) DO NOTHING";
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (Map.Entry<TopicPartition, Long> e : starts.entrySet()) {
+                ps.setString(1, group);
+                ps.setString(2, e.getKey().topic());
+                ps.setInt(3, e.getKey().partition());
+                ps.setLong(4, e.getValue());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
 }

@@ -131,6 +131,23 @@ public final class PartitionMaintainer {
         return OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneOffset.UTC);
     }
 
+    /**
+     * The widths of the partitions that exist, in milliseconds. A different configured interval
+     * would make new partitions overlap old ones, which PostgreSQL refuses.
+     */
+    public static java.util.Set<Long> existingWidths(DataSource ds) throws SQLException {
+        java.util.Set<Long> out = new java.util.TreeSet<>();
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT DISTINCT (extract(epoch FROM to_ts - from_ts) * 1000)::bigint FROM sample_partitions");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getLong(1));
+            }
+        }
+        return out;
+    }
+
     /** Forgets what is known to exist (after an error, or a drop by someone else). */
     public void forget() {
         known.clear();
