@@ -79,7 +79,7 @@ class SinkPostgresOutageIT {
                         count(pg, "SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == sent.size());
                 assertThat(sink.loop().isRunning()).isTrue();
                 assertThat(registry.getSampleValue("sink_retries_total")).isPositive();
-                assertThat(registry.getSampleValue("sink_up")).isEqualTo(1.0);
+                await().atMost(Duration.ofSeconds(10)).until(() -> registry.getSampleValue("sink_up") == 1.0);
             }
             assertThat(count(pg, "SELECT count(*) FROM metrics")).isEqualTo(sent.size());
             assertThat(count(pg, "SELECT count(DISTINCT (series_id, ts)) FROM samples")).isEqualTo(sent.size());

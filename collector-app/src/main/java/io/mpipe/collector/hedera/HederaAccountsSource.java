@@ -1,7 +1,6 @@
 package io.mpipe.collector.hedera;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mpipe.collector.source.Source;
 import io.mpipe.common.metric.Metric;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -56,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * emitted for every account on every poll. The poll as a whole fails, marking the source down,
  * only when every account failed: then the mirror node itself is the likely problem.
  */
-final class HederaAccountsSource implements Source {
+final class HederaAccountsSource extends MirrorSource {
     private static final Logger log = LoggerFactory.getLogger(HederaAccountsSource.class);
 
     static final String NAME = "hedera_accounts";
@@ -218,9 +217,6 @@ final class HederaAccountsSource implements Source {
         }
     }
 
-    private final MirrorNodeClient client;
-    private final String network;
-    private final Duration interval;
     private final List<HederaSettings.Account> accounts;
     private final boolean tokenBalances;
     /** Null for {@code now}: the time of the first poll. */
@@ -229,9 +225,7 @@ final class HederaAccountsSource implements Source {
 
     HederaAccountsSource(MirrorNodeClient client, String network, Duration interval,
             List<HederaSettings.Account> accounts, boolean tokenBalances, String transactionsFrom) {
-        this.client = Objects.requireNonNull(client, "client");
-        this.network = Objects.requireNonNull(network, "network");
-        this.interval = Objects.requireNonNull(interval, "interval");
+        super(NAME, client, network, interval);
         this.accounts = List.copyOf(accounts);
         this.tokenBalances = tokenBalances;
         if (this.accounts.isEmpty()) {
@@ -250,16 +244,6 @@ final class HederaAccountsSource implements Source {
         } else {
             throw new IllegalArgumentException("transactions-from must be 'now' or seconds.nanos: " + transactionsFrom);
         }
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Duration interval() {
-        return interval;
     }
 
     @Override

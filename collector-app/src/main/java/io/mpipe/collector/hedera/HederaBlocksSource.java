@@ -1,7 +1,6 @@
 package io.mpipe.collector.hedera;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mpipe.collector.source.Source;
 import io.mpipe.common.metric.Metric;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -26,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * Newest and oldest are by block number, whatever order the blocks come in. No blocks at all (a
  * new network) gives no metrics; it is not an error.
  */
-final class HederaBlocksSource implements Source {
+final class HederaBlocksSource extends MirrorSource {
     private static final Logger log = LoggerFactory.getLogger(HederaBlocksSource.class);
 
     static final String NAME = "hedera_blocks";
@@ -66,29 +65,14 @@ final class HederaBlocksSource implements Source {
         }
     }
 
-    private final MirrorNodeClient client;
-    private final String network;
-    private final Duration interval;
     private final String path;
 
     HederaBlocksSource(MirrorNodeClient client, String network, Duration interval, int tpsBlocks) {
-        this.client = Objects.requireNonNull(client, "client");
-        this.network = Objects.requireNonNull(network, "network");
-        this.interval = Objects.requireNonNull(interval, "interval");
+        super(NAME, client, network, interval);
         if (tpsBlocks < 1) {
             throw new IllegalArgumentException("tpsBlocks must be at least 1: " + tpsBlocks);
         }
         this.path = "/api/v1/blocks?limit=" + tpsBlocks + "&order=desc";
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Duration interval() {
-        return interval;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.mpipe.collector.hedera;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mpipe.collector.source.Source;
 import io.mpipe.common.metric.Metric;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +10,7 @@ import java.util.Objects;
  * {@code GET /api/v1/network/exchangerate}: {@code hedera_exchange_rate_cents_per_hbar} with
  * {@code rate="current"} and {@code rate="next"}, each {@code cent_equivalent / hbar_equivalent}.
  */
-final class HederaExchangeRateSource implements Source {
+final class HederaExchangeRateSource extends MirrorSource {
     static final String NAME = "hedera_exchange_rate";
     static final String PATH = "/api/v1/network/exchangerate";
 
@@ -49,24 +48,9 @@ final class HederaExchangeRateSource implements Source {
         }
     }
 
-    private final MirrorNodeClient client;
-    private final String network;
-    private final Duration interval;
 
     HederaExchangeRateSource(MirrorNodeClient client, String network, Duration interval) {
-        this.client = Objects.requireNonNull(client, "client");
-        this.network = Objects.requireNonNull(network, "network");
-        this.interval = Objects.requireNonNull(interval, "interval");
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Duration interval() {
-        return interval;
+        super(NAME, client, network, interval);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.mpipe.collector.hedera;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mpipe.collector.source.Source;
 import io.mpipe.common.metric.Metric;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,7 +11,7 @@ import java.util.Objects;
  * {@code GET /api/v1/network/fees}: {@code hedera_gas_price_tinybars{transaction_type}} from each
  * entry's {@code gas}.
  */
-final class HederaFeesSource implements Source {
+final class HederaFeesSource extends MirrorSource {
     static final String NAME = "hedera_fees";
     static final String PATH = "/api/v1/network/fees";
 
@@ -37,24 +36,9 @@ final class HederaFeesSource implements Source {
         }
     }
 
-    private final MirrorNodeClient client;
-    private final String network;
-    private final Duration interval;
 
     HederaFeesSource(MirrorNodeClient client, String network, Duration interval) {
-        this.client = Objects.requireNonNull(client, "client");
-        this.network = Objects.requireNonNull(network, "network");
-        this.interval = Objects.requireNonNull(interval, "interval");
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Duration interval() {
-        return interval;
+        super(NAME, client, network, interval);
     }
 
     @Override

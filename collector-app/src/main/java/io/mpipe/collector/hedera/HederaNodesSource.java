@@ -1,7 +1,6 @@
 package io.mpipe.collector.hedera;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mpipe.collector.source.Source;
 import io.mpipe.common.metric.Metric;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ import java.util.OptionalLong;
  * the mirror node reports as null (a node outside the staking period) gives no metric for that
  * node, rather than a misleading zero.
  */
-final class HederaNodesSource implements Source {
+final class HederaNodesSource extends MirrorSource {
     static final String NAME = "hedera_nodes";
     static final String PATH = "/api/v1/network/nodes";
 
@@ -64,24 +63,9 @@ final class HederaNodesSource implements Source {
         }
     }
 
-    private final MirrorNodeClient client;
-    private final String network;
-    private final Duration interval;
 
     HederaNodesSource(MirrorNodeClient client, String network, Duration interval) {
-        this.client = Objects.requireNonNull(client, "client");
-        this.network = Objects.requireNonNull(network, "network");
-        this.interval = Objects.requireNonNull(interval, "interval");
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Duration interval() {
-        return interval;
+        super(NAME, client, network, interval);
     }
 
     @Override

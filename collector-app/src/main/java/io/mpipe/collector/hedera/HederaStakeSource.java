@@ -1,18 +1,16 @@
 package io.mpipe.collector.hedera;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mpipe.collector.source.Source;
 import io.mpipe.common.metric.Metric;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * {@code GET /api/v1/network/stake}: {@code hedera_network_stake_total_tinybars},
  * {@code hedera_network_staking_reward_rate} and
  * {@code hedera_network_max_staking_reward_rate_per_hbar}, as the API reports them (int64).
  */
-final class HederaStakeSource implements Source {
+final class HederaStakeSource extends MirrorSource {
     static final String NAME = "hedera_stake";
     static final String PATH = "/api/v1/network/stake";
 
@@ -25,24 +23,9 @@ final class HederaStakeSource implements Source {
         }
     }
 
-    private final MirrorNodeClient client;
-    private final String network;
-    private final Duration interval;
 
     HederaStakeSource(MirrorNodeClient client, String network, Duration interval) {
-        this.client = Objects.requireNonNull(client, "client");
-        this.network = Objects.requireNonNull(network, "network");
-        this.interval = Objects.requireNonNull(interval, "interval");
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Duration interval() {
-        return interval;
+        super(NAME, client, network, interval);
     }
 
     @Override

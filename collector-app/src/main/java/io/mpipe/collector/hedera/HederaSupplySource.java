@@ -1,18 +1,16 @@
 package io.mpipe.collector.hedera;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mpipe.collector.source.Source;
 import io.mpipe.common.metric.Metric;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * {@code GET /api/v1/network/supply}: {@code hedera_supply_released_tinybars} and
  * {@code hedera_supply_total_tinybars}. The API sends both as decimal strings; they are parsed as
  * int64, exactly, and only then turned into doubles.
  */
-final class HederaSupplySource implements Source {
+final class HederaSupplySource extends MirrorSource {
     static final String NAME = "hedera_supply";
     static final String PATH = "/api/v1/network/supply";
 
@@ -24,24 +22,9 @@ final class HederaSupplySource implements Source {
         }
     }
 
-    private final MirrorNodeClient client;
-    private final String network;
-    private final Duration interval;
 
     HederaSupplySource(MirrorNodeClient client, String network, Duration interval) {
-        this.client = Objects.requireNonNull(client, "client");
-        this.network = Objects.requireNonNull(network, "network");
-        this.interval = Objects.requireNonNull(interval, "interval");
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Duration interval() {
-        return interval;
+        super(NAME, client, network, interval);
     }
 
     @Override

@@ -75,12 +75,13 @@ public final class ServiceHttpServer implements AutoCloseable {
         HttpHandler metrics = new HTTPServer.HTTPMetricHandler(registry);
         server.createContext("/metrics", exchange -> {
             if (!exchange.getRequestURI().getPath().equals("/metrics")) {
+                requests.labels("/metrics", "4xx").inc();
                 sendJson(exchange, 404, new ErrorBody("no such path: " + exchange.getRequestURI().getPath()), null);
                 return;
             }
             try {
-                metrics.handle(exchange);
                 requests.labels("/metrics", "2xx").inc();
+                metrics.handle(exchange);
             } catch (IOException | RuntimeException e) {
                 requests.labels("/metrics", "5xx").inc();
                 log.warn("{}: /metrics failed", service, e);
@@ -117,40 +118,40 @@ public final class ServiceHttpServer implements AutoCloseable {
                 try {
                     drainBody(exchange);
                 } catch (HttpError e) {
-                    sendJson(exchange, e.status(), new ErrorBody(e.getMessage()), null);
                     requests.labels(path, "4xx").inc();
+                    sendJson(exchange, e.status(), new ErrorBody(e.getMessage()), null);
                     return;
                 }
                 if (!exchange.getRequestURI().getPath().equals(path)) {
-                    sendJson(exchange, 404, new ErrorBody("no such path: " + exchange.getRequestURI().getPath()), null);
                     requests.labels(path, "4xx").inc();
+                    sendJson(exchange, 404, new ErrorBody("no such path: " + exchange.getRequestURI().getPath()), null);
                     return;
                 }
                 if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
                     exchange.getResponseHeaders().add("Allow", "GET, HEAD");
-                    sendJson(exchange, 405, new ErrorBody("method " + exchange.getRequestMethod() + " not allowed"), null);
                     requests.labels(path, "4xx").inc();
+                    sendJson(exchange, 405, new ErrorBody("method " + exchange.getRequestMethod() + " not allowed"), null);
                     return;
                 }
                 Object body;
                 try {
                     body = route.handle(exchange);
                 } catch (HealthDown down) {
-                    sendJson(exchange, 503, down.health.body(), null);
                     requests.labels(path, "5xx").inc();
+                    sendJson(exchange, 503, down.health.body(), null);
                     return;
                 } catch (HttpError e) {
-                    sendJson(exchange, e.status(), new ErrorBody(e.getMessage()), e.retryAfterSeconds());
                     requests.labels(path, e.status() >= 500 ? "5xx" : "4xx").inc();
+                    sendJson(exchange, e.status(), new ErrorBody(e.getMessage()), e.retryAfterSeconds());
                     return;
                 } catch (RuntimeException e) {
                     log.error("{}: {} failed", service, path, e);
-                    sendJson(exchange, 500, new ErrorBody("internal error: " + e.getClass().getSimpleName()), null);
                     requests.labels(path, "5xx").inc();
+                    sendJson(exchange, 500, new ErrorBody("internal error: " + e.getClass().getSimpleName()), null);
                     return;
                 }
-                sendJson(exchange, 200, body, null);
                 requests.labels(path, "2xx").inc();
+                sendJson(exchange, 200, body, null);
             }
         });
     }

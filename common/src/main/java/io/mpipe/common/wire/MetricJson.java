@@ -24,7 +24,9 @@ import java.io.UncheckedIOException;
  * <p>{@code value} is a JSON number, or one of the strings {@code "NaN"}, {@code "+Inf"},
  * {@code "-Inf"}. {@code labels} may be absent or null (no labels). Unknown fields are ignored so
  * that producers may add fields; a repeated field is an error (checked here for the four fields and
- * by {@link Labels.Builder} for labels, which is cheaper than the parser's general detection). Written and read with Jackson's
+ * by {@link Labels.Builder} for labels, which is cheaper than the parser's general detection).
+ * Records in exactly the shape {@link #encode} writes take a faster path ({@code CanonicalJson})
+ * that yields the same metric. Written and read with Jackson's
  * streaming API, which is several times faster than data binding for a record this small.
  *
  * <p>Thread-safe.
@@ -109,6 +111,19 @@ public final class MetricJson {
         if (len > MAX_RECORD_BYTES) {
             throw new MetricDecodeException("value", "record is " + len + " bytes, more than " + MAX_RECORD_BYTES);
         }
+        try {
+            Metric fast = CanonicalJson.tryDecode(bytes, offset, len);
+            if (fast != null) {
+                return fast;
+            }
+        } catch (InvalidMetricException e) {
+            throw new MetricDecodeException(e.field(), e.reason());
+        }
+        return decodeWithJackson(bytes, offset, len);
+    }
+
+    /** The general path: any valid JSON, every error reported with its field. */
+    static Metric decodeWithJackson(byte[] bytes, int offset, int len) {
         try (JsonParser p = FACTORY.createParser(bytes, offset, len)) {
             return read(p);
         } catch (InvalidMetricException e) {
