@@ -26,6 +26,16 @@ final class BenchCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** Where a benchmark runs and where its JSON goes: the options every benchmark has. */
+    static final class Target {
+        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+                description = "Use this Kafka instead of an in-process broker.")
+        String bootstrap;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+        Path json;
+    }
+
     @Command(name = "sink", mixinStandardHelpOptions = true,
             description = {"Sink rows/s (Kafka to PostgreSQL, exactly once, de-duplication on) beside raw binary COPY"
                 + " and batched INSERT of the same rows into the same schema, in one run."})
@@ -40,12 +50,8 @@ final class BenchCommand implements Runnable {
                 description = "Rows per transaction, for the sink and raw COPY alike (default ${DEFAULT-VALUE}).")
         int batchRows;
 
-        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-                description = "Use this Kafka instead of an in-process broker.")
-        String bootstrap;
-
-        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
-        Path json;
+        @picocli.CommandLine.Mixin
+        Target target;
 
         @Override
         public Integer call() throws Exception {
@@ -53,7 +59,7 @@ final class BenchCommand implements Runnable {
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                         "--rows must be >= 1000, --series between 1 and --rows, --batch-rows positive");
             }
-            SinkBench.run(new SinkBench.Options(rows, series, batchRows, bootstrap, json));
+            SinkBench.run(new SinkBench.Options(rows, series, batchRows, target.bootstrap, target.json));
             return Pipeline.OK;
         }
     }
@@ -67,12 +73,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--series", defaultValue = "10000", description = "Distinct series (default ${DEFAULT-VALUE}).")
         int series;
 
-        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-                description = "Use this Kafka instead of an in-process broker.")
-        String bootstrap;
-
-        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
-        Path json;
+        @picocli.CommandLine.Mixin
+        Target target;
 
         @Override
         public Integer call() throws Exception {
@@ -81,7 +83,7 @@ final class BenchCommand implements Runnable {
                         "--records must be >= 1000 and --series between 1 and --records");
             }
             io.mpipe.bench.replay.ReplayBench.run(new io.mpipe.bench.replay.ReplayBench.Options(records, series,
-                    bootstrap, json));
+                    target.bootstrap, target.json));
             return Pipeline.OK;
         }
     }
@@ -100,12 +102,8 @@ final class BenchCommand implements Runnable {
                 description = "Kafka Streams threads of the instance (default ${DEFAULT-VALUE}).")
         int streamThreads;
 
-        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-                description = "Use this Kafka instead of an in-process broker.")
-        String bootstrap;
-
-        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
-        Path json;
+        @picocli.CommandLine.Mixin
+        Target target;
 
         @Override
         public Integer call() throws Exception {
@@ -114,7 +112,7 @@ final class BenchCommand implements Runnable {
                         "--records must be >= 100000 (100,000 series) and --queries positive");
             }
             io.mpipe.bench.exporter.ExporterBench.run(new io.mpipe.bench.exporter.ExporterBench.Options(records, queries,
-                    streamThreads, bootstrap, json));
+                    streamThreads, target.bootstrap, target.json));
             return Pipeline.OK;
         }
     }
@@ -135,12 +133,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--series", defaultValue = "10000", description = "Distinct series (default ${DEFAULT-VALUE}).")
         int series;
 
-        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-                description = "Use this Kafka instead of an in-process broker.")
-        String bootstrap;
-
-        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
-        Path json;
+        @picocli.CommandLine.Mixin
+        Target target;
 
         @Override
         public Integer call() throws Exception {
@@ -155,7 +149,8 @@ final class BenchCommand implements Runnable {
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                         "--rate must be positive, --series at least 10, --duration at least 1s");
             }
-            io.mpipe.bench.e2e.E2eBench.run(new io.mpipe.bench.e2e.E2eBench.Options(d, rate, series, bootstrap, json));
+            io.mpipe.bench.e2e.E2eBench.run(new io.mpipe.bench.e2e.E2eBench.Options(d, rate, series, target.bootstrap,
+                    target.json));
             return Pipeline.OK;
         }
     }
