@@ -45,6 +45,19 @@ public final class BenchEnvironment implements AutoCloseable {
         return postgres.jdbcUrl(name);
     }
 
+    /** Creates topics of 6 partitions, as the pipeline's default is. */
+    public void createTopics(String... names) throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", bootstrapServers);
+        try (org.apache.kafka.clients.admin.Admin a = org.apache.kafka.clients.admin.Admin.create(p)) {
+            java.util.List<org.apache.kafka.clients.admin.NewTopic> topics = new java.util.ArrayList<>();
+            for (String n : names) {
+                topics.add(new org.apache.kafka.clients.admin.NewTopic(n, 6, (short) 1));
+            }
+            a.createTopics(topics).all().get();
+        }
+    }
+
     public String user() {
         return EmbeddedPostgres.SUPERUSER;
     }

@@ -47,6 +47,17 @@ public final class BenchOutput {
         return String.format(Locale.ROOT, "%.2f", v);
     }
 
+    /** {@code v} to three decimals, for the JSON summaries. */
+    public static double round3(double v) {
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+
+    /** A sample of a registry, 0 when it has none yet. */
+    public static double sample(io.prometheus.client.CollectorRegistry r, String name) {
+        Double v = r.getSampleValue(name);
+        return v == null ? 0 : v;
+    }
+
     public static void writeJson(Path file, Map<String, Object> summary) {
         try {
             JSON.writeValue(file.toFile(), summary);

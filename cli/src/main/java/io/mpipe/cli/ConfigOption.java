@@ -30,9 +30,7 @@ public final class ConfigOption {
     public <T> T load(String service, Function<ConfigReader, T> read, Function<T, LoggingSettings> logging,
             String... sections) {
         ConfigReader r = source().reader();
-        T config = read.apply(r);
-        r.rejectUnknownKeys(sections);
-        r.throwIfInvalid();
+        T config = r.read(read, sections);
         LoggingSetup.configure(logging.apply(config));
         log.info("{}: effective configuration{}", service, r.describeEffective());
         return config;

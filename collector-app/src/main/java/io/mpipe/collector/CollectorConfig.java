@@ -49,11 +49,7 @@ public record CollectorConfig(
     }
 
     public static CollectorConfig load(ConfigSource source) {
-        ConfigReader r = source.reader();
-        CollectorConfig c = read(r);
-        r.rejectUnknownKeys(SECTIONS);
-        r.throwIfInvalid();
-        return c;
+        return source.reader().read(CollectorConfig::read, SECTIONS);
     }
 
     public static CollectorConfig read(ConfigReader r) {

@@ -47,11 +47,7 @@ public record ExporterConfig(
     }
 
     public static ExporterConfig load(ConfigSource source) {
-        ConfigReader r = source.reader();
-        ExporterConfig c = read(r);
-        r.rejectUnknownKeys(SECTIONS);
-        r.throwIfInvalid();
-        return c;
+        return source.reader().read(ExporterConfig::read, SECTIONS);
     }
 
     public static ExporterConfig read(ConfigReader r) {

@@ -61,11 +61,7 @@ public record SinkConfig(
      * @throws io.mpipe.common.config.ConfigException naming every bad key
      */
     public static SinkConfig load(ConfigSource source) {
-        ConfigReader r = source.reader();
-        SinkConfig c = read(r);
-        r.rejectUnknownKeys(SECTIONS);
-        r.throwIfInvalid();
-        return c;
+        return source.reader().read(SinkConfig::read, SECTIONS);
     }
 
     /** Reads the sink's keys, recording problems in {@code r}. */

@@ -34,8 +34,6 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -66,17 +64,17 @@ public final class E2eBench {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("sustained_metrics_per_s", Math.round(sustained));
             m.put("raw_copy_rows_per_s", Math.round(rawCopy));
-            m.put("ratio_sustained_to_raw_copy", r3(sustained / rawCopy));
+            m.put("ratio_sustained_to_raw_copy", BenchOutput.round3(sustained / rawCopy));
             m.put("producer_records_per_s", Math.round(producerLimit));
-            m.put("ratio_sustained_to_producer", r3(sustained / producerLimit));
+            m.put("ratio_sustained_to_producer", BenchOutput.round3(sustained / producerLimit));
             m.put("consumer_records_per_s", Math.round(consumerLimit));
-            m.put("ratio_sustained_to_consumer", r3(sustained / consumerLimit));
+            m.put("ratio_sustained_to_consumer", BenchOutput.round3(sustained / consumerLimit));
             m.put("latency_rate_per_s", Math.round(latencyRate));
-            m.put("commit_p50_ms_at_10k", r3(commitP50));
-            m.put("commit_p95_ms_at_10k", r3(commitP95));
-            m.put("commit_p99_ms_at_10k", r3(commitP99));
-            m.put("visible_p50_ms_at_10k", r3(visibleP50));
-            m.put("visible_p99_ms_at_10k", r3(visibleP99));
+            m.put("commit_p50_ms_at_10k", BenchOutput.round3(commitP50));
+            m.put("commit_p95_ms_at_10k", BenchOutput.round3(commitP95));
+            m.put("commit_p99_ms_at_10k", BenchOutput.round3(commitP99));
+            m.put("visible_p50_ms_at_10k", BenchOutput.round3(visibleP50));
+            m.put("visible_p99_ms_at_10k", BenchOutput.round3(visibleP99));
             List<Map<String, Object>> s = new ArrayList<>();
             for (Step st : steps) {
                 Map<String, Object> x = new LinkedHashMap<>();
@@ -93,10 +91,6 @@ public final class E2eBench {
             m.put("at", Instant.now().toString());
             return m;
         }
-
-        private static double r3(double v) {
-            return Math.round(v * 1000.0) / 1000.0;
-        }
     }
 
     private E2eBench() {
@@ -112,7 +106,7 @@ public final class E2eBench {
                 metrics.add(rows.metric(i));
             }
             String limitTopic = "e2e-limits-" + System.currentTimeMillis();
-            createTopic(env, limitTopic);
+            env.createTopics(limitTopic);
             CollectorConfig limitsConfig = collectorConfig(env, limitTopic, 0, o.series());
             BenchOutput.progress("limit 1/3: the producer alone");
             double producer = ReplayBench.producerAlone(limitsConfig, limitTopic, metrics);
@@ -126,7 +120,7 @@ public final class E2eBench {
 
             // the pipeline
             String topic = "e2e-" + System.currentTimeMillis();
-            createTopic(env, topic);
+            env.createTopics(topic);
             Histogram commits = new Histogram(3_600_000L, 3);
             AtomicBoolean measuring = new AtomicBoolean();
             CollectorRegistry sinkRegistry = new CollectorRegistry();
@@ -252,14 +246,6 @@ public final class E2eBench {
                 """.formatted(env.bootstrapServers(), topic, rate > 0, Math.max(rate, 1), series), Map.of()));
     }
 
-    static void createTopic(BenchEnvironment env, String topic) throws Exception {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", env.bootstrapServers());
-        try (Admin a = Admin.create(p)) {
-            a.createTopics(List.of(new NewTopic(topic, 6, (short) 1))).all().get();
-        }
-    }
-
     static double consumeAll(BenchEnvironment env, String topic, int expected) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers());
@@ -316,19 +302,19 @@ public final class E2eBench {
     static Step step(BenchEnvironment env, String topic, double rate, int series, Duration d,
             CollectorRegistry sinkRegistry) throws Exception {
         CollectorRegistry cr = new CollectorRegistry();
-        double storedBefore = value(sinkRegistry, "sink_rows_written_total");
+        double storedBefore = BenchOutput.sample(sinkRegistry, "sink_rows_written_total");
         double produced;
         double stored;
         try (CollectorApp c = CollectorApp.start(collectorConfig(env, topic, rate, series), cr)) {
             sleep(d.dividedBy(3)); // ramp
-            double p0 = value(cr, "collector_records_produced_total");
-            double s0 = value(sinkRegistry, "sink_rows_written_total");
+            double p0 = BenchOutput.sample(cr, "collector_records_produced_total");
+            double s0 = BenchOutput.sample(sinkRegistry, "sink_rows_written_total");
             long t0 = System.nanoTime();
             sleep(d.minus(d.dividedBy(3)));
             double secs = (System.nanoTime() - t0) / 1e9;
-            produced = (value(cr, "collector_records_produced_total") - p0) / secs;
-            stored = (value(sinkRegistry, "sink_rows_written_total") - s0) / secs;
-            long backlog = (long) (value(cr, "collector_records_produced_total") - (value(sinkRegistry,
+            produced = (BenchOutput.sample(cr, "collector_records_produced_total") - p0) / secs;
+            stored = (BenchOutput.sample(sinkRegistry, "sink_rows_written_total") - s0) / secs;
+            long backlog = (long) (BenchOutput.sample(cr, "collector_records_produced_total") - (BenchOutput.sample(sinkRegistry,
                     "sink_rows_written_total") - storedBefore));
             // kept up: the collector made the rate, the sink stored what came, and at most 1 s of it waits
             boolean ok = produced >= 0.95 * rate && stored >= 0.97 * produced && backlog <= rate;
@@ -340,18 +326,13 @@ public final class E2eBench {
         long deadline = System.nanoTime() + max.toNanos();
         double last = -1;
         while (System.nanoTime() < deadline) {
-            double now = value(sinkRegistry, "sink_rows_written_total");
+            double now = BenchOutput.sample(sinkRegistry, "sink_rows_written_total");
             if (now == last) {
                 return;
             }
             last = now;
             Thread.sleep(1000);
         }
-    }
-
-    private static double value(CollectorRegistry r, String name) {
-        Double v = r.getSampleValue(name);
-        return v == null ? 0 : v;
     }
 
     private static void waitFor(java.util.function.BooleanSupplier c, Duration max) throws InterruptedException {

@@ -31,8 +31,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -56,11 +54,11 @@ public final class ExporterBench {
         public Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("records_per_s", Math.round(recordsPerS));
-            m.put("render_100k_ms", round(render100kMs));
-            m.put("query_p50_ms", round(queryP50Ms));
-            m.put("query_p99_ms", round(queryP99Ms));
-            m.put("lru_hit_rate", round(lruHitRate));
-            m.put("fifo_hit_rate", round(fifoHitRate));
+            m.put("render_100k_ms", BenchOutput.round3(render100kMs));
+            m.put("query_p50_ms", BenchOutput.round3(queryP50Ms));
+            m.put("query_p99_ms", BenchOutput.round3(queryP99Ms));
+            m.put("lru_hit_rate", BenchOutput.round3(lruHitRate));
+            m.put("fifo_hit_rate", BenchOutput.round3(fifoHitRate));
             m.put("records", records);
             m.put("machine", BenchOutput.machine());
             m.put("at", Instant.now().toString());
@@ -71,21 +69,13 @@ public final class ExporterBench {
     private ExporterBench() {
     }
 
-    static double round(double v) {
-        return Math.round(v * 1000.0) / 1000.0;
-    }
-
     public static Result run(Options o) throws Exception {
         double[] rates = zipfHitRates(1_000_000, 100_000, 1.1, 1_000_000, 3_000_000);
         BenchOutput.progress(String.format("Zipf(1.1), 1,000,000 series, 100,000 slots: LRU %.3f, FIFO %.3f",
                 rates[0], rates[1]));
         try (BenchEnvironment env = BenchEnvironment.start(o.bootstrap())) {
             String topic = "bench-exporter-" + System.currentTimeMillis();
-            Properties admin = new Properties();
-            admin.put("bootstrap.servers", env.bootstrapServers());
-            try (Admin a = Admin.create(admin)) {
-                a.createTopics(List.of(new NewTopic(topic, 6, (short) 1))).all().get();
-            }
+            env.createTopics(topic);
             BenchOutput.progress("producing " + o.records() + " records over " + SERIES + " series");
             produce(env.bootstrapServers(), topic, o.records());
             Path state = Files.createTempDirectory("mpipe-bench-exporter-");
@@ -171,7 +161,7 @@ public final class ExporterBench {
         double first = 0;
         long firstAt = 0;
         while (System.nanoTime() < deadline) {
-            double n = value(registry, "exporter_records_processed_total");
+            double n = BenchOutput.sample(registry, "exporter_records_processed_total");
             if (firstAt == 0 && n > 0) {
                 firstAt = System.nanoTime();
                 first = n;
@@ -181,13 +171,8 @@ public final class ExporterBench {
             }
             Thread.sleep(20);
         }
-        throw new IllegalStateException("the exporter processed " + value(registry, "exporter_records_processed_total")
+        throw new IllegalStateException("the exporter processed " + BenchOutput.sample(registry, "exporter_records_processed_total")
                 + " of " + records + " records in 10 minutes");
-    }
-
-    private static double value(CollectorRegistry r, String name) {
-        Double v = r.getSampleValue(name);
-        return v == null ? 0 : v;
     }
 
     static double render(HttpClient http, String base) throws Exception {

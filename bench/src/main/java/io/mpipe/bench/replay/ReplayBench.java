@@ -23,10 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Semaphore;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -52,7 +49,7 @@ public final class ReplayBench {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("replay_records_per_s", Math.round(replayRecordsPerS));
             m.put("producer_records_per_s", Math.round(producerRecordsPerS));
-            m.put("ratio", Math.round(ratio() * 1000) / 1000.0);
+            m.put("ratio", BenchOutput.round3(ratio()));
             m.put("records", records);
             m.put("machine", BenchOutput.machine());
             m.put("at", Instant.now().toString());
@@ -83,7 +80,7 @@ public final class ReplayBench {
             CollectorConfig config = CollectorConfig.load(ConfigSource.parse(
                     "kafka:\n  bootstrap-servers: " + env.bootstrapServers() + "\n", Map.of()));
             String suffix = "-" + System.currentTimeMillis();
-            createTopics(env, "bench-warmup" + suffix, "bench-producer" + suffix, "bench-replay" + suffix);
+            env.createTopics("bench-warmup" + suffix, "bench-producer" + suffix, "bench-replay" + suffix);
             BenchOutput.progress("warm-up: the producer, not reported");
             producerAlone(config, "bench-warmup" + suffix, metrics.subList(0, Math.min(metrics.size(), 300_000)));
             BenchOutput.progress("phase 1/2: the producer alone, records already encoded");
@@ -106,18 +103,6 @@ public final class ReplayBench {
         } finally {
             Files.deleteIfExists(file);
             Files.deleteIfExists(dir);
-        }
-    }
-
-    private static void createTopics(BenchEnvironment env, String... names) throws Exception {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", env.bootstrapServers());
-        try (Admin a = Admin.create(p)) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (String n : names) {
-                topics.add(new NewTopic(n, 6, (short) 1));
-            }
-            a.createTopics(topics).all().get();
         }
     }
 

@@ -31,8 +31,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -67,10 +65,10 @@ public final class SinkBench {
             m.put("sink_rows_per_s", Math.round(sinkRowsPerS));
             m.put("raw_copy_rows_per_s", Math.round(rawCopyRowsPerS));
             m.put("insert_rows_per_s", Math.round(insertRowsPerS));
-            m.put("ratio_to_raw", round(ratioToRaw()));
-            m.put("ratio_to_insert", round(ratioToInsert()));
-            m.put("commit_p50_ms", round(commitP50Ms));
-            m.put("commit_p99_ms", round(commitP99Ms));
+            m.put("ratio_to_raw", BenchOutput.round3(ratioToRaw()));
+            m.put("ratio_to_insert", BenchOutput.round3(ratioToInsert()));
+            m.put("commit_p50_ms", BenchOutput.round3(commitP50Ms));
+            m.put("commit_p99_ms", BenchOutput.round3(commitP99Ms));
             m.put("producer_records_per_s", Math.round(producerRecordsPerS));
             m.put("rows", rows);
             m.put("series", series);
@@ -82,10 +80,6 @@ public final class SinkBench {
     }
 
     private SinkBench() {
-    }
-
-    static double round(double v) {
-        return Math.round(v * 1000.0) / 1000.0;
     }
 
     public static Result run(Options o) throws Exception {
@@ -218,11 +212,7 @@ public final class SinkBench {
     }
 
     static double produce(BenchEnvironment env, String topic, SyntheticRows rows) throws Exception {
-        Properties admin = new Properties();
-        admin.put("bootstrap.servers", env.bootstrapServers());
-        try (Admin a = Admin.create(admin)) {
-            a.createTopics(List.of(new NewTopic(topic, 6, (short) 1))).all().get();
-        }
+        env.createTopics(topic);
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");

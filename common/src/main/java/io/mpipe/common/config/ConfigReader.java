@@ -369,6 +369,17 @@ public final class ConfigReader {
         }
     }
 
+    /**
+     * Reads a config with {@code read}, rejects unknown keys in {@code sections}, and throws
+     * {@link ConfigException} with every problem found.
+     */
+    public <T> T read(java.util.function.Function<ConfigReader, T> read, String... sections) {
+        T config = read.apply(this);
+        rejectUnknownKeys(sections);
+        throwIfInvalid();
+        return config;
+    }
+
     // ---- problems and the effective config ------------------------------------------------
 
     /** Records a problem with {@code path}. */
