@@ -55,9 +55,11 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (rows < 1_000 || series < 1 || series > rows || batchRows < 1) {
+            if (rows < 1_000 || series < 1 || series > rows || batchRows < 1 || rows < 2 * batchRows) {
+                // the sink's rate is timed from its first commit to its last: it needs two batches at least
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                        "--rows must be >= 1000, --series between 1 and --rows, --batch-rows positive");
+                        "--rows must be >= 1000 and at least twice --batch-rows, --series between 1 and --rows,"
+                                + " --batch-rows positive");
             }
             SinkBench.run(new SinkBench.Options(rows, series, batchRows, target.bootstrap, target.json));
             return Pipeline.OK;
