@@ -26,24 +26,79 @@ final class CanonicalJson {
     }
 
     /**
+     * Where the parts of one record in the canonical shape are: offsets into the scanned bytes,
+     * the timestamp and the value. Reusable; not thread-safe.
+     */
+    static final class Shape {
+        byte[] src;
+        int nameStart;
+        int nameEnd;
+        long timestamp;
+        double value;
+        int labels;
+        /** Per label: name start, name end, value start, value end. */
+        int[] bounds = new int[4 * 8];
+
+        String name() {
+            return new String(src, nameStart, nameEnd - nameStart, StandardCharsets.ISO_8859_1);
+        }
+
+        /** The metric, its name and labels checked by the metric rules. */
+        Metric metric() {
+            Labels.Builder b = Labels.builder();
+            for (int i = 0; i < labels; i++) {
+                int[] x = bounds;
+                int j = 4 * i;
+                b.put(new String(src, x[j], x[j + 1] - x[j], StandardCharsets.ISO_8859_1),
+                        new String(src, x[j + 2], x[j + 3] - x[j + 2], StandardCharsets.ISO_8859_1));
+            }
+            return new Metric(name(), timestamp, value, b.build());
+        }
+
+        private void addLabel(int kStart, int kEnd, int vStart, int vEnd) {
+            int j = 4 * labels;
+            if (j + 4 > bounds.length) {
+                bounds = java.util.Arrays.copyOf(bounds, bounds.length * 2);
+            }
+            bounds[j] = kStart;
+            bounds[j + 1] = kEnd;
+            bounds[j + 2] = vStart;
+            bounds[j + 3] = vEnd;
+            labels++;
+        }
+    }
+
+    /**
      * The metric, or null when {@code b} is not in the canonical shape.
      *
      * @throws io.mpipe.common.metric.InvalidMetricException when it is, but breaks the metric rules
      */
     static Metric tryDecode(byte[] b, int off, int len) {
+        Shape s = new Shape();
+        return scan(b, off, len, s) ? s.metric() : null;
+    }
+
+    /**
+     * Reads {@code b} into {@code s} when it is in the canonical shape (true), without making a
+     * string or checking the metric rules; false for anything else.
+     */
+    static boolean scan(byte[] b, int off, int len, Shape s) {
+        s.src = b;
+        s.labels = 0;
         int end = off + len;
         int p = expect(b, off, end, NAME);
         if (p < 0) {
-            return null;
+            return false;
         }
         int nameEnd = stringEnd(b, p, end);
         if (nameEnd < 0) {
-            return null;
+            return false;
         }
-        String name = new String(b, p, nameEnd - p, StandardCharsets.ISO_8859_1);
+        s.nameStart = p;
+        s.nameEnd = nameEnd;
         p = expect(b, nameEnd + 1, end, TIMESTAMP);
         if (p < 0) {
-            return null;
+            return false;
         }
         int tsEnd = p;
         while (tsEnd < end && b[tsEnd] >= '0' && b[tsEnd] <= '9') {
@@ -51,63 +106,61 @@ final class CanonicalJson {
         }
         int digits = tsEnd - p;
         if (digits == 0 || digits > 18 || (digits > 1 && b[p] == '0')) {
-            return null; // negative, empty, leading zero or possibly out of range: let Jackson say so
+            return false; // negative, empty, leading zero or possibly out of range: let Jackson say so
         }
         long ts = 0;
         for (int i = p; i < tsEnd; i++) {
             ts = ts * 10 + (b[i] - '0');
         }
+        s.timestamp = ts;
         p = expect(b, tsEnd, end, VALUE);
         if (p < 0) {
-            return null;
+            return false;
         }
-        double value;
         int valueEnd;
         if (p < end && b[p] == '"') {
             int close = stringEnd(b, p + 1, end);
             if (close < 0) {
-                return null;
+                return false;
             }
-            String s = new String(b, p + 1, close - p - 1, StandardCharsets.ISO_8859_1);
-            switch (s) {
-                case MetricJson.NAN -> value = Double.NaN;
-                case MetricJson.POS_INF -> value = Double.POSITIVE_INFINITY;
-                case MetricJson.NEG_INF -> value = Double.NEGATIVE_INFINITY;
+            String v = new String(b, p + 1, close - p - 1, StandardCharsets.ISO_8859_1);
+            switch (v) {
+                case MetricJson.NAN -> s.value = Double.NaN;
+                case MetricJson.POS_INF -> s.value = Double.POSITIVE_INFINITY;
+                case MetricJson.NEG_INF -> s.value = Double.NEGATIVE_INFINITY;
                 default -> {
-                    return null;
+                    return false;
                 }
             }
             valueEnd = close + 1;
         } else {
             valueEnd = jsonNumberEnd(b, p, end);
             if (valueEnd < 0) {
-                return null;
+                return false;
             }
-            value = Double.parseDouble(new String(b, p, valueEnd - p, StandardCharsets.ISO_8859_1));
+            s.value = parseDouble(b, p, valueEnd);
         }
         p = expect(b, valueEnd, end, LABELS);
         if (p < 0) {
-            return null;
+            return false;
         }
-        Labels.Builder labels = Labels.builder();
         if (p < end && b[p] == '}') {
             p++;
         } else {
             while (true) {
                 if (p >= end || b[p] != '"') {
-                    return null;
+                    return false;
                 }
                 int kEnd = stringEnd(b, p + 1, end);
                 if (kEnd < 0 || kEnd + 2 >= end || b[kEnd + 1] != ':' || b[kEnd + 2] != '"') {
-                    return null;
+                    return false;
                 }
                 int vStart = kEnd + 3;
                 int vEnd = stringEnd(b, vStart, end);
                 if (vEnd < 0) {
-                    return null;
+                    return false;
                 }
-                labels.put(new String(b, p + 1, kEnd - p - 1, StandardCharsets.ISO_8859_1),
-                        new String(b, vStart, vEnd - vStart, StandardCharsets.ISO_8859_1));
+                s.addLabel(p + 1, kEnd, vStart, vEnd);
                 p = vEnd + 1;
                 if (p < end && b[p] == ',') {
                     p++;
@@ -115,15 +168,53 @@ final class CanonicalJson {
                     p++;
                     break;
                 } else {
-                    return null;
+                    return false;
                 }
             }
         }
-        if (p != end - 1 || b[p] != '}') {
-            return null;
-        }
-        return new Metric(name, ts, value, labels.build());
+        return p == end - 1 && b[p] == '}';
     }
+
+    /**
+     * A JSON number (as {@link #jsonNumberEnd} accepts it) as a double, the same as
+     * {@link Double#parseDouble}: exactly, without a string, when it has at most 15 digits and no
+     * exponent (the digits are then an exact double, and so is the power of ten that scales them,
+     * and one division rounds correctly); through {@code parseDouble} otherwise.
+     */
+    static double parseDouble(byte[] b, int start, int end) {
+        int i = start;
+        boolean negative = b[i] == '-';
+        if (negative) {
+            i++;
+        }
+        long digits = 0;
+        int count = 0;
+        int fraction = -1;
+        for (; i < end; i++) {
+            byte c = b[i];
+            if (c >= '0' && c <= '9') {
+                digits = digits * 10 + (c - '0');
+                count++;
+                if (fraction >= 0) {
+                    fraction++;
+                }
+            } else if (c == '.') {
+                fraction = 0;
+            } else {
+                count = Integer.MAX_VALUE; // an exponent
+                break;
+            }
+        }
+        if (count > 15) {
+            return Double.parseDouble(new String(b, start, end - start, StandardCharsets.ISO_8859_1));
+        }
+        double v = fraction > 0 ? digits / POWERS_OF_TEN[fraction] : digits;
+        return negative ? -v : v;
+    }
+
+    private static final double[] POWERS_OF_TEN = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    };
 
     /** Position after {@code token} at {@code p}, or -1. */
     private static int expect(byte[] b, int p, int end, byte[] token) {

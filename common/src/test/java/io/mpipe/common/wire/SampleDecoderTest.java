@@ -1,0 +1,171 @@
+package io.mpipe.common.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mpipe.common.metric.InvalidMetricException;
+import io.mpipe.common.metric.Labels;
+import io.mpipe.common.metric.Metric;
+import io.mpipe.common.metric.MetricRules;
+import io.mpipe.common.metric.RandomMetrics;
+import io.mpipe.common.metric.SeriesKey;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decoder gives the key, timestamp and value the full decoder gives, the same errors, and a key
+ * that belongs to a valid metric only when the record is that metric.
+ */
+class SampleDecoderTest {
+    private final SampleDecoder decoder = new SampleDecoder();
+
+    /** What the full decoder makes of {@code b}: key, timestamp, value and metric, or the error. */
+    private static String expected(byte[] b) {
+        try {
+            Metric m = MetricJson.decode(b);
+            String key = m.seriesKey();
+            MetricRules.checkSeriesKey(key);
+            return key + " | " + m.timestamp() + " | " + Double.doubleToLongBits(m.value()) + " | " + m;
+        } catch (MetricDecodeException e) {
+            return e.field() + ": " + e.reason();
+        } catch (InvalidMetricException e) {
+            return e.field() + ": " + e.reason();
+        }
+    }
+
+    private String actual(byte[] b) {
+        try {
+            decoder.decode(b);
+            String sample = decoder.key() + " | " + decoder.timestamp() + " | "
+                    + Double.doubleToLongBits(decoder.value());
+            return sample + " | " + decoder.metric();
+        } catch (MetricDecodeException e) {
+            return e.field() + ": " + e.reason();
+        }
+    }
+
+    /**
+     * Same outcome as the full decoder; and when the decoder gave a key but the metric breaks
+     * the rules, that key is not the key of any valid metric (so a store holding a series can
+     * never take this record for one of its samples).
+     */
+    private void check(byte[] b) {
+        String text = new String(b, StandardCharsets.UTF_8);
+        assertThat(actual(b)).as(text).isEqualTo(expected(b));
+        boolean decoded;
+        try {
+            decoder.decode(b);
+            decoded = true;
+        } catch (MetricDecodeException e) {
+            decoded = false;
+        }
+        if (decoded) {
+            String key = decoder.key();
+            try {
+                decoder.metric();
+            } catch (MetricDecodeException e) {
+                assertThat(isValidKey(key)).as(text + " gave key " + key).isFalse();
+            }
+        }
+    }
+
+    private static boolean isValidKey(String key) {
+        try {
+            SeriesKey.Parsed p = SeriesKey.parse(key);
+            return SeriesKey.format(p.name(), p.labels()).equals(key);
+        } catch (InvalidMetricException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void shouldReadWhatTheWriterWritesWithoutTheParser() {
+        Metric m = new Metric("hedera_account_balance_tinybars", 1_700_000_000_123L, 1.5e10,
+                Labels.of("network", "mainnet", "account", "0.0.98"));
+        decoder.decode(MetricJson.encode(m));
+        assertThat(decoder.key()).isEqualTo("hedera_account_balance_tinybars{account=\"0.0.98\",network=\"mainnet\"}");
+        assertThat(decoder.timestamp()).isEqualTo(1_700_000_000_123L);
+        assertThat(decoder.value()).isEqualTo(1.5e10);
+        assertThat(decoder.metric()).isEqualTo(m);
+    }
+
+    @Test
+    void shouldAgreeWithTheFullDecoderOnRandomMetricsAndEveryMutationOfThem() {
+        Random r = new Random(5);
+        byte[] special = "\"{}:,.-+eE0 9\\a".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < 5_000; i++) {
+            byte[] b = MetricJson.encode(RandomMetrics.next(r));
+            check(b);
+            check(Arrays.copyOf(b, r.nextInt(b.length)));
+            byte[] changed = b.clone();
+            changed[r.nextInt(b.length)] = special[r.nextInt(special.length)];
+            check(changed);
+        }
+    }
+
+    @Test
+    void shouldAgreeOnLabelsInAnyOrderEmptyValuesAndNamesThatBreakTheRules() {
+        Random r = new Random(9);
+        String[] labelNames = {"a", "b", "ab", "a_b", "Z", "_x", "1bad", "a-b", "", "le", "a:b"};
+        String[] values = {"v", "", "0.0.98", "x y", "{}", "=", ",", "a=b"};
+        String[] names = {"m", "up", "a:b", "9bad", "a-b", "", "x{y", "bench_metric_1"};
+        for (int i = 0; i < 5_000; i++) {
+            List<String> pairs = new ArrayList<>();
+            int n = r.nextInt(5);
+            for (int j = 0; j < n; j++) {
+                pairs.add("\"" + labelNames[r.nextInt(labelNames.length)] + "\":\"" + values[r.nextInt(values.length)]
+                        + "\"");
+            }
+            if (r.nextBoolean()) {
+                Collections.sort(pairs);
+            }
+            long ts = r.nextInt(10) == 0 ? MetricRules.MAX_TIMESTAMP_MS + r.nextInt(3) - 1 : 1_700_000_000_000L + i;
+            String json = "{\"name\":\"" + names[r.nextInt(names.length)] + "\",\"timestamp\":" + ts
+                    + ",\"value\":" + (r.nextInt(100) - 50) / 8.0 + ",\"labels\":{" + String.join(",", pairs) + "}}";
+            check(json.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void shouldRefuseAKeyLongerThanTheBound() {
+        String longValue = "v".repeat(1000);
+        Metric m = new Metric("m", 1, 1, Labels.of("a", longValue, "b", longValue, "c", longValue));
+        assertThatThrownBy(() -> decoder.decode(MetricJson.encode(m)))
+                .isInstanceOf(MetricDecodeException.class)
+                .hasMessageContaining("series key is");
+    }
+
+    @Test
+    void shouldParseDecimalsExactlyAsParseDouble() {
+        Random r = new Random(13);
+        List<String> numbers = new ArrayList<>(List.of("0", "-0", "0.0", "-0.0", "1", "0.1", "0.3", "-2.5",
+                "123456789012345", "1234567890123456", "0.000000000000001", "999999999999999.9",
+                "1.7976931348623157E308", "4.9E-324", "9007199254740993", "3.141592653589793"));
+        for (int i = 0; i < 20_000; i++) {
+            numbers.add(Double.toString(r.nextInt(3) == 0 ? r.nextLong() / Math.pow(10, r.nextInt(20))
+                    : (r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(40) - 20)));
+            StringBuilder digits = new StringBuilder(r.nextBoolean() ? "-" : "");
+            digits.append(1 + r.nextInt(9));
+            int len = r.nextInt(20);
+            for (int j = 0; j < len; j++) {
+                digits.append(r.nextInt(10));
+            }
+            int point = r.nextInt(digits.length() + 1);
+            if (point > 1) {
+                digits.insert(point, '.');
+            }
+            numbers.add(digits.toString().endsWith(".") ? digits + "0" : digits.toString());
+        }
+        for (String s : numbers) {
+            byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+            double expected = Double.parseDouble(s);
+            double actual = CanonicalJson.parseDouble(b, 0, b.length);
+            assertThat(Double.doubleToRawLongBits(actual)).as(s).isEqualTo(Double.doubleToRawLongBits(expected));
+        }
+    }
+}
