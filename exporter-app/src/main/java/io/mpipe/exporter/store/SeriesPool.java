@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The series of one exporter instance, bounded in time and in count: per series the samples of
@@ -38,7 +39,8 @@ public final class SeriesPool {
     public SeriesPool(StoreSettings settings, StoreStats stats) {
         this.settings = settings;
         this.stats = stats;
-        this.series = new LinkedHashMap<>(1024, 0.75f, true);
+        // sized for the bound up to a million series, so filling the store does not rehash it
+        this.series = new LinkedHashMap<>((int) (Math.min(settings.maxSeries(), 1 << 20) / 0.75f) + 1, 0.75f, true);
     }
 
     /**
@@ -47,14 +49,27 @@ public final class SeriesPool {
      * @return false when the sample was dropped (too old)
      */
     public boolean put(int partition, String key, Metric m, long nowMs) {
+        return put(partition, key, m.timestamp(), m.value(), nowMs, () -> m);
+    }
+
+    /**
+     * Stores a sample of the series {@code key}; {@code newSeries} gives its name and labels,
+     * and is only called when the pool does not hold the series. When it throws, nothing is
+     * stored.
+     *
+     * @return false when the sample was dropped (too old)
+     */
+    public boolean put(int partition, String key, long timestamp, double value, long nowMs,
+            Supplier<Metric> newSeries) {
         long cutoff = nowMs - settings.window().toMillis();
-        if (m.timestamp() < cutoff) {
+        if (timestamp < cutoff) {
             stats.sampleDropped();
             return false;
         }
         synchronized (this) {
             SeriesWindow w = series.get(key);
             if (w == null) {
+                Metric m = newSeries.get();
                 w = new SeriesWindow(partition, key, m.name(), m.labels());
                 series.put(key, w);
                 byName.computeIfAbsent(w.name(), n -> new HashSet<>()).add(w);
@@ -66,7 +81,7 @@ public final class SeriesPool {
                     stats.evicted();
                 }
             }
-            boolean added = w.add(m.timestamp(), m.value(), settings.maxSamplesPerSeries(), nowMs);
+            boolean added = w.add(timestamp, value, settings.maxSamplesPerSeries(), nowMs);
             if (!added) {
                 stats.sampleDropped();
             }

@@ -1,8 +1,7 @@
 package io.mpipe.exporter.store;
 
-import io.mpipe.common.metric.Metric;
 import io.mpipe.common.wire.MetricDecodeException;
-import io.mpipe.common.wire.MetricJson;
+import io.mpipe.common.wire.SampleDecoder;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -39,6 +38,7 @@ public final class StoreRebuilder {
         TopicPartition tp = new TopicPartition(topic, partition);
         long now = clock.millis();
         long n = 0;
+        SampleDecoder decoder = new SampleDecoder();
         try (Consumer<byte[], byte[]> c = consumers.get()) {
             c.assign(List.of(tp));
             long end = c.endOffsets(List.of(tp), Duration.ofSeconds(30)).get(tp);
@@ -55,12 +55,13 @@ public final class StoreRebuilder {
                         break;
                     }
                     try {
-                        Metric m = MetricJson.decode(r.value());
-                        if (m.timestamp() < now - window.toMillis()) {
+                        decoder.decode(r.value());
+                        if (decoder.timestamp() < now - window.toMillis()) {
                             continue; // replayed history after the start offset: not part of the window
                         }
                         // received when it was written, as far as staleness goes
-                        store.put(m.seriesKey(), m, Math.min(now, r.timestamp()));
+                        store.put(decoder.key(), decoder.timestamp(), decoder.value(), Math.min(now, r.timestamp()),
+                                decoder::metric);
                         n++;
                     } catch (MetricDecodeException e) {
                         // the live path counts bad records; the rebuild just skips them

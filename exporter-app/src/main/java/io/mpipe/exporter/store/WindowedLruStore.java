@@ -1,6 +1,7 @@
 package io.mpipe.exporter.store;
 
 import io.mpipe.common.metric.Metric;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.slf4j.Logger;
@@ -54,6 +55,11 @@ public final class WindowedLruStore implements StateStore {
     /** Stores a sample of this store's partition; see {@link SeriesPool#put}. */
     public boolean put(String key, Metric m, long nowMs) {
         return pool.put(partition, key, m, nowMs);
+    }
+
+    /** Stores a sample of this store's partition; see {@link SeriesPool#put(int, String, long, double, long, Supplier)}. */
+    public boolean put(String key, long timestamp, double value, long nowMs, Supplier<Metric> newSeries) {
+        return pool.put(partition, key, timestamp, value, nowMs, newSeries);
     }
 
     public SeriesPool pool() {

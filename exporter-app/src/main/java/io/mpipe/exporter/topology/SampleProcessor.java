@@ -1,13 +1,12 @@
 package io.mpipe.exporter.topology;
 
-import io.mpipe.common.metric.InvalidMetricException;
 import io.mpipe.common.metric.Metric;
-import io.mpipe.common.metric.MetricRules;
 import io.mpipe.common.wire.MetricDecodeException;
-import io.mpipe.common.wire.MetricJson;
+import io.mpipe.common.wire.SampleDecoder;
 import io.mpipe.exporter.store.WindowedLruStore;
 import io.prometheus.client.Counter;
 import java.time.Duration;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -15,9 +14,10 @@ import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * Decodes each record and stores it under its canonical series key (computed from the value, not
- * trusted from the record key). Records that are not valid metrics are counted and skipped: the
- * sink dead-letters them, the exporter only serves what is valid. A wall-clock punctuation drops
- * what left the window.
+ * trusted from the record key); the name and labels are only built and checked for a series the
+ * store does not hold yet (see {@link SampleDecoder}). Records that are not valid metrics are
+ * counted and skipped: the sink dead-letters them, the exporter only serves what is valid. A
+ * wall-clock punctuation drops what left the window.
  */
 final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     private final Duration expiryInterval;
@@ -25,6 +25,9 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     private final Counter invalid;
     private ProcessorContext<Void, Void> context;
     private WindowedLruStore store;
+    private final SampleDecoder decoder = new SampleDecoder();
+    /** Name and labels, checked, for a series the store does not hold yet. */
+    private final Supplier<Metric> newSeries = decoder::metric;
 
     SampleProcessor(Duration expiryInterval, Counter processed, Counter invalid) {
         this.expiryInterval = expiryInterval;
@@ -41,17 +44,13 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-        Metric m;
-        String key;
         try {
-            m = MetricJson.decode(record.value());
-            key = m.seriesKey();
-            MetricRules.checkSeriesKey(key); // the sink refuses these too
-        } catch (MetricDecodeException | InvalidMetricException e) {
-            invalid.inc();
+            decoder.decode(record.value());
+            store.put(decoder.key(), decoder.timestamp(), decoder.value(), context.currentSystemTimeMs(), newSeries);
+        } catch (MetricDecodeException e) {
+            invalid.inc(); // the sink dead-letters these; the exporter serves only what is valid
             return;
         }
-        store.put(key, m, context.currentSystemTimeMs());
         processed.inc();
     }
 }
