@@ -6,17 +6,16 @@ import io.mpipe.common.metric.MetricRules;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Decodes record values into the three things a store that already holds the series needs: the
- * canonical series key, the timestamp and the value. The name and the labels are only checked
- * and built into a {@link Metric} when asked for ({@link #metric()}), which a store does for a
- * series it does not hold yet. A series key the store holds came from a metric that passed the
- * rules, and no other name and labels give the same key, so a sample of a held series needs no
- * more checks than its timestamp.
+ * Decodes record values into the three things a store needs for a sample: the canonical series
+ * key, the timestamp and the value, checked in full as {@link MetricJson#decode} checks them. The
+ * {@link Metric} itself (name and labels as strings) is only built when asked for
+ * ({@link #metric()}), which a store does for a series it does not hold yet.
  *
  * <p>Records in the exact shape the pipeline writes (see {@link MetricJson#encode}, labels in
- * name order) are read without a parser and without building strings other than the key;
- * anything else goes through {@link MetricJson#decode} and is checked in full at once. Either way
- * {@link #key()} is what {@link Metric#seriesKey()} of the decoded metric would be.
+ * name order) are read without a parser, checked on their bytes, and make no string but the key;
+ * anything else goes through {@link MetricJson#decode}. Either way {@link #key()} is what
+ * {@link Metric#seriesKey()} of the decoded metric would be, and a record either decoder refuses
+ * is refused with the same field and reason.
  *
  * <p>One decoder per thread: it is reused for every record.
  */
@@ -34,8 +33,7 @@ public final class SampleDecoder {
      * are its.
      *
      * @throws MetricDecodeException naming the field and the reason, as {@link MetricJson#decode}
-     *                               and {@link MetricRules#checkSeriesKey} would (the name and
-     *                               labels of a record in the canonical shape: in {@link #metric()})
+     *                               and {@link MetricRules#checkSeriesKey} would
      */
     public void decode(byte[] bytes) {
         if (bytes == null || bytes.length > MetricJson.MAX_RECORD_BYTES
@@ -47,14 +45,58 @@ public final class SampleDecoder {
         metric = null;
         timestamp = shape.timestamp;
         value = shape.value;
-        if (timestamp >= MetricRules.MAX_TIMESTAMP_MS) {
-            metric(); // throws, for the name if that is wrong too, as the full path would
+        if (!obviouslyValid()) {
+            metric(); // the rules say exactly what is wrong (and build the metric when nothing is)
         }
         try {
             MetricRules.checkSeriesKey(key);
         } catch (InvalidMetricException e) {
             throw new MetricDecodeException(e.field(), e.reason());
         }
+    }
+
+    /**
+     * True when the scanned record passes the metric rules, checked on its bytes; false when it
+     * may not (the caller then lets the rules decide). Labels are in strictly increasing name
+     * order and no value is empty (else {@link #buildKey} refused), so there are no duplicates,
+     * and values in the canonical shape are ASCII, one byte a character.
+     */
+    private boolean obviouslyValid() {
+        CanonicalJson.Shape s = shape;
+        byte[] b = s.src;
+        if (s.timestamp >= MetricRules.MAX_TIMESTAMP_MS || s.labels > MetricRules.MAX_LABELS
+                || s.nameEnd - s.nameStart > MetricRules.MAX_NAME_LENGTH
+                || !matches(b, s.nameStart, s.nameEnd, true)) {
+            return false;
+        }
+        int[] x = s.bounds;
+        for (int i = 0; i < s.labels; i++) {
+            int j = 4 * i;
+            int from = x[j];
+            int to = x[j + 1];
+            if (to - from > MetricRules.MAX_LABEL_NAME_LENGTH || !matches(b, from, to, false)
+                    || (to - from >= 2 && b[from] == '_' && b[from + 1] == '_')
+                    || x[j + 3] - x[j + 2] > MetricRules.MAX_LABEL_VALUE_LENGTH) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@value MetricRules#NAME_PATTERN} (colons allowed) or {@value MetricRules#LABEL_NAME_PATTERN}. */
+    private static boolean matches(byte[] b, int from, int to, boolean colons) {
+        if (from == to) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            byte c = b[i];
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colons && c == ':')
+                    || (i > from && c >= '0' && c <= '9');
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void full(byte[] bytes) {
@@ -140,11 +182,7 @@ public final class SampleDecoder {
         return value;
     }
 
-    /**
-     * The record decoded last as a metric, its name and labels checked.
-     *
-     * @throws MetricDecodeException naming the field and the reason when they break the rules
-     */
+    /** The record decoded last as a metric. */
     public Metric metric() {
         if (metric == null && fast) {
             try {

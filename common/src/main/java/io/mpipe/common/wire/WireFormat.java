@@ -36,18 +36,19 @@ public final class WireFormat {
 
     /** The same, marked as replayed from {@code source}. */
     public static ProducerRecord<byte[], byte[]> replayRecord(String topic, Metric metric, String source) {
-        return replayRecord(topic, metric, metric.seriesKey(), null, source);
+        return replayRecord(topic, metric.seriesKey(), metric.timestamp(), MetricJson.encode(metric),
+                source.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
-     * A replayed record from parts already at hand: the series key, and the value when the file
-     * held it in the wire format already ({@code encoded}; null to encode {@code metric}).
+     * A replayed record from parts already at hand: the series key, the timestamp, the value in
+     * the wire format, and the {@link #REPLAY_HEADER} value (the source's name in UTF-8).
      */
-    public static ProducerRecord<byte[], byte[]> replayRecord(String topic, Metric metric, String seriesKey,
-            byte[] encoded, String source) {
+    public static ProducerRecord<byte[], byte[]> replayRecord(String topic, String seriesKey, long timestamp,
+            byte[] encoded, byte[] source) {
         RecordHeaders headers = new RecordHeaders();
-        headers.add(REPLAY_HEADER, source.getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(topic, null, metric.timestamp(), seriesKey.getBytes(StandardCharsets.UTF_8),
-                encoded != null ? encoded : MetricJson.encode(metric), headers);
+        headers.add(REPLAY_HEADER, source);
+        return new ProducerRecord<>(topic, null, timestamp, seriesKey.getBytes(StandardCharsets.UTF_8), encoded,
+                headers);
     }
 }
