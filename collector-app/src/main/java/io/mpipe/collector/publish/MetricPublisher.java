@@ -38,9 +38,12 @@ public final class MetricPublisher implements AutoCloseable {
     private final String topic;
     private final int maxBuffered;
     private final Semaphore room;
-    private final BlockingQueue<Outgoing> queue;
+    private final BlockingQueue<Outgoing[]> queue;
     private final CollectorMetrics metrics;
     private final Callback onAck;
+    private final Callback ack = this::onSendCompletion;
+    /** A failure the producer reported inside {@code send}; only the sender thread touches it. */
+    private Exception syncFailure;
     private final Thread sender;
     private final java.util.concurrent.atomic.AtomicLong acknowledged = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
@@ -100,38 +103,57 @@ public final class MetricPublisher implements AutoCloseable {
             metrics.dropped.inc();
             return false;
         }
-        enqueue(new Outgoing(m, null, null, null));
+        enqueue(new Outgoing[] {Outgoing.live(m)});
         return true;
     }
 
     /** Queues a record, waiting for room in the buffer first. */
     public void publish(Metric m) throws InterruptedException {
         room.acquire();
-        enqueue(new Outgoing(m, null, null, null));
+        enqueue(new Outgoing[] {Outgoing.live(m)});
     }
 
     /**
-     * Queues a replayed record (marked with the replay header), waiting for room first.
+     * Queues replayed records (marked with the replay header), waiting for room for all of them
+     * first; one hand-off to the sender for the lot.
+     */
+    public void publishReplay(Replayed[] records) throws InterruptedException {
+        for (int from = 0; from < records.length; from += maxBuffered) {
+            int n = Math.min(maxBuffered, records.length - from); // never wait for more room than there is
+            room.acquire(n);
+            Outgoing[] out = new Outgoing[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = new Outgoing(null, records[from + i]);
+            }
+            enqueue(out);
+        }
+    }
+
+    /**
+     * A replayed record ready to send.
      *
-     * @param seriesKey the metric's series key, computed once by the caller
-     * @param encoded   the metric in the wire format when the caller has it, else null
+     * @param seriesKey its series key, checked by the caller ({@link #checkSendable(String)})
+     * @param encoded   its value in the wire format
+     * @param source    the {@link WireFormat#REPLAY_HEADER} value: where it was replayed from, in UTF-8
      */
-    public void publishReplay(Metric m, String seriesKey, byte[] encoded, String sourceName)
-            throws InterruptedException {
-        room.acquire();
-        enqueue(new Outgoing(m, seriesKey, encoded, sourceName));
+    public record Replayed(String seriesKey, long timestamp, byte[] encoded, byte[] source) {
     }
 
     /**
-     * A metric on its way: the record is built on the sender thread, which has time to spare,
-     * rather than on the thread reading a file or polling a source.
+     * A metric on its way: a live metric's record is built on the sender thread, which has time to
+     * spare, rather than on the thread polling a source.
      */
-    private record Outgoing(Metric metric, String seriesKey, byte[] encoded, String replayedFrom) {
+    private record Outgoing(Metric metric, Replayed replayed) {
+        static Outgoing live(Metric m) {
+            return new Outgoing(m, null);
+        }
+
         ProducerRecord<byte[], byte[]> toRecord(String topic) {
-            if (replayedFrom == null) {
+            if (replayed == null) {
                 return WireFormat.record(topic, metric);
             }
-            return WireFormat.replayRecord(topic, metric, seriesKey, encoded, replayedFrom);
+            return WireFormat.replayRecord(topic, replayed.seriesKey(), replayed.timestamp(), replayed.encoded(),
+                    replayed.source());
         }
     }
 
@@ -145,22 +167,24 @@ public final class MetricPublisher implements AutoCloseable {
         MetricRules.checkSeriesKey(seriesKey);
     }
 
-    private void enqueue(Outgoing out) {
-        queue.add(out); // never full: the queue holds as many as there are permits
+    private void enqueue(Outgoing[] out) {
+        queue.add(out); // never full: the queue holds at most as many as there are permits
     }
 
     private void sendLoop() {
-        List<Outgoing> batch = new ArrayList<>(DRAIN_BATCH);
+        List<Outgoing[]> batch = new ArrayList<>(DRAIN_BATCH);
         try {
             while (!closing || !queue.isEmpty()) {
-                Outgoing first = queue.poll(100, TimeUnit.MILLISECONDS);
+                Outgoing[] first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
                 batch.add(first);
                 queue.drainTo(batch, DRAIN_BATCH - 1);
-                for (Outgoing out : batch) {
-                    sendHolding(out.toRecord(topic));
+                for (Outgoing[] outs : batch) {
+                    for (Outgoing out : outs) {
+                        sendHolding(out.toRecord(topic));
+                    }
                 }
                 batch.clear();
             }
@@ -175,14 +199,14 @@ public final class MetricPublisher implements AutoCloseable {
      */
     private void sendHolding(ProducerRecord<byte[], byte[]> rec) throws InterruptedException {
         while (true) {
-            Ack ack = new Ack();
+            syncFailure = null;
             try {
                 producer.send(rec, ack);
             } catch (KafkaException | IllegalStateException e) {
                 onAck.onCompletion(null, e);
                 return;
             }
-            Exception failed = ack.settle();
+            Exception failed = syncFailure;
             if (failed == null) {
                 return;
             }
@@ -197,26 +221,16 @@ public final class MetricPublisher implements AutoCloseable {
     }
 
     /**
-     * The callback of one send. A failure reported while {@code send} still runs (on the sender
-     * thread) is kept for the sender to decide on; anything later is an acknowledgement.
+     * The callback of every send. The producer reports a failure inside {@code send} on the
+     * calling thread, the sender: that one is kept for the sender to decide on (hold the record,
+     * or count it). Every other call comes from the producer's I/O thread: an acknowledgement.
      */
-    private final class Ack implements Callback {
-        private boolean inSend = true;
-        private Exception syncFailure;
-
-        @Override
-        public synchronized void onCompletion(org.apache.kafka.clients.producer.RecordMetadata md, Exception e) {
-            if (inSend && e != null && Thread.currentThread() == sender) {
-                syncFailure = e;
-                return;
-            }
-            onAck.onCompletion(md, e);
+    private void onSendCompletion(org.apache.kafka.clients.producer.RecordMetadata md, Exception e) {
+        if (e != null && Thread.currentThread() == sender) {
+            syncFailure = e;
+            return;
         }
-
-        synchronized Exception settle() {
-            inSend = false;
-            return syncFailure;
-        }
+        onAck.onCompletion(md, e);
     }
 
     private void logError(String message) {

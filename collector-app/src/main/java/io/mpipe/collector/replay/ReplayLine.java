@@ -1,6 +1,7 @@
 package io.mpipe.collector.replay;
 
 import io.mpipe.common.metric.Metric;
+import io.mpipe.common.wire.MetricJson;
 import java.util.Objects;
 
 /**
@@ -15,34 +16,47 @@ public sealed interface ReplayLine permits ReplayLine.Good, ReplayLine.Bad {
     long line();
 
     /**
-     * A record that became a valid metric, with its original timestamp. {@code encoded} is the
-     * metric already in the wire format when the file held exactly that (a JSON line replayed
-     * unchanged), so it is sent as it is instead of encoded again; null otherwise. It is a cache:
-     * equality looks at the line and the metric only.
+     * A record that became a valid metric, with its original timestamp, ready to send: its series
+     * key and its value in the wire format ({@code encoded}: the line itself when the file held
+     * exactly that, a JSON line replayed unchanged). Made on the thread that reads the file, so the
+     * thread that sends has nothing left to compute. A JSON line kept as it is carries no decoded
+     * metric; {@link #metric()} decodes it again when asked. Equality looks at the line and the
+     * metric only.
      */
-    record Good(long line, Metric metric, byte[] encoded) implements ReplayLine {
+    record Good(long line, Metric metric, String seriesKey, long timestamp, byte[] encoded) implements ReplayLine {
         public Good {
             checkLine(line);
-            Objects.requireNonNull(metric, "metric");
+            Objects.requireNonNull(seriesKey, "seriesKey");
+            Objects.requireNonNull(encoded, "encoded");
         }
 
         public Good(long line, Metric metric) {
-            this(line, metric, null);
+            this(line, metric, metric.seriesKey(), metric.timestamp(), MetricJson.encode(metric));
+        }
+
+        /** A line in the wire format, already checked, sent as it is. */
+        static Good asRead(long line, String seriesKey, long timestamp, byte[] encoded) {
+            return new Good(line, null, seriesKey, timestamp, encoded);
+        }
+
+        @Override
+        public Metric metric() {
+            return metric != null ? metric : MetricJson.decode(encoded);
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Good g && g.line == line && g.metric.equals(metric);
+            return o instanceof Good g && g.line == line && g.metric().equals(metric());
         }
 
         @Override
         public int hashCode() {
-            return Long.hashCode(line) * 31 + metric.hashCode();
+            return Long.hashCode(line) * 31 + metric().hashCode();
         }
 
         @Override
         public String toString() {
-            return "Good[line=" + line + ", metric=" + metric + "]";
+            return "Good[line=" + line + ", metric=" + metric() + "]";
         }
     }
 

@@ -37,6 +37,11 @@ public record ReplayOptions(ReplayFormat format, String name, Labels labels) {
         return new ReplayOptions(format, null, Labels.EMPTY);
     }
 
+    /** True when {@code --label}s are added to every record. */
+    public boolean addsLabels() {
+        return !labels.isEmpty();
+    }
+
     /**
      * Adds the extra {@link #labels} that {@code m} lacks (see the class comment); returns
      * {@code m} itself when there is nothing to add.

@@ -4,10 +4,12 @@ import io.mpipe.collector.publish.MetricPublisher;
 import io.mpipe.common.metric.InvalidMetricException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -76,6 +78,10 @@ public final class Replayer {
         long rejected = 0;
         List<Rejection> listed = new ArrayList<>();
         long lastProgress = 0;
+        // handed to the publisher in small groups: one hand-off per group, pacing between groups
+        MetricPublisher.Replayed[] pending = new MetricPublisher.Replayed[ratePerSecond > 0
+                ? (int) Math.max(1, Math.min(PUBLISH_GROUP, ratePerSecond / 100)) : PUBLISH_GROUP];
+        int pendingCount = 0;
         // reading and parsing run a chunk ahead on a thread of their own; this thread validates and publishes
         BlockingQueue<Chunk> chunks = new ArrayBlockingQueue<>(16);
         Thread reader = new Thread(() -> readAll(files, chunks), "replay-reader");
@@ -90,10 +96,11 @@ public final class Replayer {
                 if (chunk.lines() == null) {
                     break;
                 }
+                byte[] source = chunk.file().getBytes(StandardCharsets.UTF_8);
                 for (ReplayLine line : chunk.lines()) {
                     read++;
                     if (line instanceof ReplayLine.Good g) {
-                        String key = g.metric().seriesKey();
+                        String key = g.seriesKey();
                         try {
                             MetricPublisher.checkSendable(key);
                         } catch (InvalidMetricException e) {
@@ -104,11 +111,12 @@ public final class Replayer {
                             continue;
                         }
                         good++;
-                        if (publisher != null) {
-                            publisher.publishReplay(g.metric(), key, g.encoded(), chunk.file());
-                        }
-                        if (ratePerSecond > 0 && (good & 63) == 0) {
-                            pace(t0, good);
+                        pending[pendingCount++] = new MetricPublisher.Replayed(key, g.timestamp(), g.encoded(), source);
+                        if (pendingCount == pending.length) {
+                            pendingCount = publish(publisher, pending, pendingCount);
+                            if (ratePerSecond > 0) {
+                                pace(t0, good);
+                            }
                         }
                     } else if (line instanceof ReplayLine.Bad b) {
                         rejected++;
@@ -117,6 +125,7 @@ public final class Replayer {
                         }
                     }
                 }
+                pendingCount = publish(publisher, pending, pendingCount);
                 long now = System.nanoTime();
                 if (now - lastProgress > 200_000_000L) {
                     lastProgress = now;
@@ -137,11 +146,22 @@ public final class Replayer {
         return new Summary(read, good, sent, failed, rejected, listed, Duration.ofNanos(System.nanoTime() - t0));
     }
 
+    /** Publishes the first {@code n} of {@code pending} (nothing on a dry run); returns 0. */
+    private static int publish(MetricPublisher publisher, MetricPublisher.Replayed[] pending, int n)
+            throws InterruptedException {
+        if (publisher != null && n > 0) {
+            publisher.publishReplay(Arrays.copyOf(pending, n));
+        }
+        Arrays.fill(pending, 0, n, null);
+        return 0;
+    }
+
     /** Lines of a file, parsed; {@code lines} null marks the end; {@code error} a file that could not be read. */
     private record Chunk(String file, List<ReplayLine> lines, long bytesDone, RuntimeException error) {
     }
 
     private static final int CHUNK = 512;
+    private static final int PUBLISH_GROUP = 64;
 
     private void readAll(List<Path> files, BlockingQueue<Chunk> out) {
         try {
