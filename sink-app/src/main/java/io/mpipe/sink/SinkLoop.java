@@ -1,10 +1,7 @@
 package io.mpipe.sink;
 
-import io.mpipe.common.metric.InvalidMetricException;
-import io.mpipe.common.metric.Metric;
-import io.mpipe.common.metric.MetricRules;
 import io.mpipe.common.wire.MetricDecodeException;
-import io.mpipe.common.wire.MetricJson;
+import io.mpipe.common.wire.SampleDecoder;
 import io.mpipe.sink.batch.Batch;
 import io.mpipe.sink.batch.BatchPolicy;
 import io.mpipe.sink.copy.CopyBatchWriter;
@@ -62,6 +59,8 @@ import org.slf4j.LoggerFactory;
 public final class SinkLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
     private static final Duration POLL = Duration.ofMillis(50);
+    /** Longest poll while a write is in flight. */
+    private static final Duration WRITE_CHECK = Duration.ofMillis(5);
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     /** Longest wait on a busy writer before polling again (the poll keeps the group membership). */
     private static final Duration BACKPRESSURE_WAIT = Duration.ofMillis(500);
@@ -79,6 +78,8 @@ public final class SinkLoop implements Runnable {
     private final SinkMetrics metrics;
     private final Options options;
     private final ExecutorService writerThread;
+    /** Decodes on the loop thread only. */
+    private final SampleDecoder decoder = new SampleDecoder();
     private final CommitListener onCommit;
     private Batch inFlightBatch;
 
@@ -182,10 +183,12 @@ public final class SinkLoop implements Runnable {
     }
 
     private Duration pollTimeout() {
+        // while a batch is being written, come back soon: the writer's next batch waits for this loop
+        long max = inFlight != null ? WRITE_CHECK.toMillis() : POLL.toMillis();
         if (building.isEmpty()) {
-            return POLL;
+            return Duration.ofMillis(max);
         }
-        return Duration.ofMillis(Math.max(1, Math.min(POLL.toMillis(), policy.millisUntilDue(building))));
+        return Duration.ofMillis(Math.max(1, Math.min(max, policy.millisUntilDue(building))));
     }
 
     private void waitQuietly(Duration max) {
@@ -200,25 +203,18 @@ public final class SinkLoop implements Runnable {
 
     private void accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec) {
         long now = policy.now();
-        Metric m;
-        String key;
         try {
-            m = MetricJson.decode(rec.value());
-            key = m.seriesKey();
-            MetricRules.checkSeriesKey(key);
+            decoder.decode(rec.value()); // checked in full; the metric itself is not built
         } catch (MetricDecodeException e) {
             deadLetter(tp, rec, e.field(), e.reason(), now);
             return;
-        } catch (InvalidMetricException e) {
-            deadLetter(tp, rec, e.field(), e.reason(), now);
-            return;
         }
-        if (options.retentionMs() > 0 && m.timestamp() < now - options.retentionMs()) {
+        if (options.retentionMs() > 0 && decoder.timestamp() < now - options.retentionMs()) {
             metrics.skipped.labels("retention").inc();
             building.skipExpired(tp, rec.offset(), now);
             return;
         }
-        building.add(tp, rec.offset(), m, key, now);
+        building.add(tp, rec.offset(), decoder.key(), decoder.timestamp(), decoder.value(), now);
     }
 
     private void deadLetter(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec, String field, String reason,

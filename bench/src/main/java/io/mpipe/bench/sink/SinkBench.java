@@ -148,8 +148,7 @@ public final class SinkBench {
         List<String> keys = new ArrayList<>(distinct.keySet());
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
-            long[] ids = new SeriesResolver(new SeriesCache(keys.size())).resolve(c, keys,
-                    new ArrayList<>(distinct.values()));
+            long[] ids = new SeriesResolver(new SeriesCache(keys.size())).resolve(c, keys);
             partitions.ensure(c, starts);
             c.commit();
             Map<String, Long> out = new HashMap<>();

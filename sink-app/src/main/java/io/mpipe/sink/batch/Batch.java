@@ -31,7 +31,6 @@ public final class Batch {
     private int[] partitionOf;
     private int size;
     private final List<String> seriesKeys = new ArrayList<>();
-    private final List<Metric> seriesFirst = new ArrayList<>();
     private final Map<String, Integer> seriesIndex = new HashMap<>();
     private final Set<Long> partitionStarts = new HashSet<>();
     private long lastPartitionStart = Long.MIN_VALUE;
@@ -76,6 +75,11 @@ public final class Batch {
 
     /** Adds a sample consumed at {@code offset} of {@code tp}. */
     public void add(TopicPartition tp, long offset, Metric metric, String seriesKey, long nowMs) {
+        add(tp, offset, seriesKey, metric.timestamp(), metric.value(), nowMs);
+    }
+
+    /** Adds a sample of the series {@code seriesKey} consumed at {@code offset} of {@code tp}. */
+    public void add(TopicPartition tp, long offset, String seriesKey, long ts, double value, long nowMs) {
         if (size == timestamps.length) {
             int cap = size * 2;
             timestamps = Arrays.copyOf(timestamps, cap);
@@ -87,17 +91,15 @@ public final class Batch {
         if (s == null) {
             s = seriesKeys.size();
             seriesKeys.add(seriesKey);
-            seriesFirst.add(metric);
             seriesIndex.put(seriesKey, s);
         }
-        long ts = metric.timestamp();
         long start = Math.floorDiv(ts, partitionIntervalMs) * partitionIntervalMs;
         if (start != lastPartitionStart) {
             partitionStarts.add(start);
             lastPartitionStart = start;
         }
         timestamps[size] = ts;
-        values[size] = metric.value();
+        values[size] = value;
         seriesOf[size] = s;
         partitionOf[size] = indexOf(tp);
         size++;
@@ -182,11 +184,6 @@ public final class Batch {
     /** The distinct series of the batch, in order of first appearance. */
     public List<String> seriesKeys() {
         return seriesKeys;
-    }
-
-    /** The first sample of each distinct series (for its name and labels). */
-    public List<Metric> seriesFirstSamples() {
-        return seriesFirst;
     }
 
     /** Starts (epoch ms) of the time partitions the rows fall in. */

@@ -67,7 +67,7 @@ public final class CopyBatchWriter {
                 long inserted = 0;
                 boolean deduplicated = false;
                 if (n > 0) {
-                    long[] ids = series.resolve(c, b.seriesKeys(), b.seriesFirstSamples());
+                    long[] ids = series.resolve(c, b.seriesKeys());
                     partitions.ensure(c, b.partitionStarts());
                     c.commit();
                     int len = encode(b, ids);
@@ -91,7 +91,7 @@ public final class CopyBatchWriter {
                 offsets.write(c, b.nextOffsets());
                 c.commit();
                 return new WriteResult(n, inserted, b.deadLetters().size(), b.nextOffsets(), b.newestTimestamp(),
-                        System.nanoTime() - t0, deduplicated);
+                        System.nanoTime() - t0, System.currentTimeMillis(), deduplicated);
             } catch (SQLException | RuntimeException e) {
                 try {
                     c.rollback();

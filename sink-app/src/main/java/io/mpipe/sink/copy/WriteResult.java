@@ -12,10 +12,11 @@ import org.apache.kafka.common.TopicPartition;
  * @param nextOffsets     offsets stored with the rows
  * @param newestTimestamp newest sample timestamp in the batch, or {@link Long#MIN_VALUE}
  * @param commitNanos     time from the first statement to the commit
+ * @param committedAtMs   wall-clock time the commit returned: the rows are visible from then on
  * @param deduplicated    true when the batch needed the duplicate-skipping path
  */
 public record WriteResult(int rows, long inserted, int deadLetters, Map<TopicPartition, Long> nextOffsets,
-        long newestTimestamp, long commitNanos, boolean deduplicated) {
+        long newestTimestamp, long commitNanos, long committedAtMs, boolean deduplicated) {
 
     public WriteResult {
         nextOffsets = Map.copyOf(nextOffsets);

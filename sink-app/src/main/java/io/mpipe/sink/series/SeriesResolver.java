@@ -2,7 +2,7 @@ package io.mpipe.sink.series;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.mpipe.common.metric.Metric;
+import io.mpipe.common.metric.SeriesKey;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -32,22 +32,20 @@ public final class SeriesResolver {
     }
 
     /**
-     * Resolves every key; {@code firstSamples} (aligned with {@code keys}) supply name and labels
-     * for keys that may be new. Commits on {@code c} (which must not be in auto-commit mode) when
+     * Resolves every key; a new series' name and labels are parsed from its key (canonical keys
+     * of valid metrics, so that gives them back exactly). Commits on {@code c} (which must not be in auto-commit mode) when
      * it had to ask the database.
      *
      * @return the id of each key, aligned with {@code keys}
      */
-    public long[] resolve(Connection c, List<String> keys, List<Metric> firstSamples) throws SQLException {
+    public long[] resolve(Connection c, List<String> keys) throws SQLException {
         long[] ids = new long[keys.size()];
         List<String> missing = new ArrayList<>();
-        Map<String, Metric> missingSamples = new HashMap<>();
         for (int i = 0; i < ids.length; i++) {
             String key = keys.get(i);
             ids[i] = cache.get(key);
             if (ids[i] < 0) {
                 missing.add(key);
-                missingSamples.put(key, firstSamples.get(i));
             }
         }
         if (missing.isEmpty()) {
@@ -61,7 +59,7 @@ public final class SeriesResolver {
             }
         }
         if (!toInsert.isEmpty()) {
-            found.putAll(insert(c, toInsert, missingSamples));
+            found.putAll(insert(c, toInsert));
             if (found.size() < missing.size()) {
                 // inserted concurrently by another sink instance: now committed, so visible
                 List<String> still = new ArrayList<>();
@@ -102,12 +100,11 @@ public final class SeriesResolver {
         return out;
     }
 
-    private static Map<String, Long> insert(Connection c, List<String> keys, Map<String, Metric> metricsByKey)
-            throws SQLException {
+    private static Map<String, Long> insert(Connection c, List<String> keys) throws SQLException {
         String[] names = new String[keys.size()];
         String[] labels = new String[keys.size()];
         for (int i = 0; i < keys.size(); i++) {
-            Metric m = metricsByKey.get(keys.get(i));
+            SeriesKey.Parsed m = SeriesKey.parse(keys.get(i));
             names[i] = m.name();
             try {
                 labels[i] = JSON.writeValueAsString(m.labels());

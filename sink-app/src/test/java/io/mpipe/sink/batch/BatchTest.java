@@ -49,7 +49,8 @@ class BatchTest {
         assertThat(b.seriesOf(0)).isZero();
         assertThat(b.seriesOf(1)).isEqualTo(1);
         assertThat(b.seriesOf(2)).isZero();
-        assertThat(b.seriesFirstSamples().get(1).value()).isEqualTo(2);
+        assertThat(b.value(1)).isEqualTo(2);
+        assertThat(b.timestamp(2)).isEqualTo(3 * DAY + 1);
         assertThat(b.partitionStarts()).containsExactlyInAnyOrder(DAY, 3 * DAY);
     }
 
