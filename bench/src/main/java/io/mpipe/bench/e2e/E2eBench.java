@@ -166,13 +166,24 @@ public final class E2eBench {
                     drain(sinkRegistry, Duration.ofSeconds(60));
                     Step step = step(env, topic, rate, o.series(), stepTime, sinkRegistry);
                     steps.add(step);
-                    BenchOutput.progress(String.format("step %,.0f/s: produced %,.0f/s, stored %,.0f/s, backlog %,d -> %s",
-                            rate, step.produced(), step.stored(), step.backlog(), step.sustained() ? "kept up" : "fell behind"));
+                    progress(step);
                     if (!step.sustained()) {
                         break;
                     }
                     sustained = Math.max(sustained, step.produced());
                     rate *= 1.5;
+                }
+                Step last = steps.get(steps.size() - 1);
+                if (!last.sustained() && steps.size() > 1) {
+                    // one more step halfway between the last rate kept up with and the first one not
+                    double mid = (last.rate() / 1.5 + last.rate()) / 2;
+                    drain(sinkRegistry, Duration.ofSeconds(60));
+                    Step step = step(env, topic, mid, o.series(), stepTime, sinkRegistry);
+                    steps.add(step);
+                    progress(step);
+                    if (step.sustained()) {
+                        sustained = Math.max(sustained, step.produced());
+                    }
                 }
                 Result r = new Result(sustained, limits.rawCopy(), limits.producer(), limits.consumer(), o.rate(),
                         commits.getValueAtPercentile(50), commits.getValueAtPercentile(95),
@@ -215,6 +226,11 @@ public final class E2eBench {
         double raw = SinkBench.rawCopy(env, rows, 20_000, "limit 3/3: raw binary COPY of the same rows");
         BenchOutput.progress(String.format("raw binary COPY: %,.0f rows/s", raw));
         return new Limits(producer, consumer, raw);
+    }
+
+    static void progress(Step step) {
+        BenchOutput.progress(String.format("step %,.0f/s: produced %,.0f/s, stored %,.0f/s, backlog %,d -> %s",
+                step.rate(), step.produced(), step.stored(), step.backlog(), step.sustained() ? "kept up" : "fell behind"));
     }
 
     static void print(Result r) {
