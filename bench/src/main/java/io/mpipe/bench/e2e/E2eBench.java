@@ -3,6 +3,7 @@ package io.mpipe.bench.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mpipe.bench.BenchEnvironment;
+import io.mpipe.bench.BenchHttp;
 import io.mpipe.bench.BenchOutput;
 import io.mpipe.bench.replay.ReplayBench;
 import io.mpipe.bench.sink.SinkBench;
@@ -17,10 +18,6 @@ import io.mpipe.sink.SinkApp;
 import io.mpipe.sink.SinkConfig;
 import io.mpipe.sink.batch.Batch;
 import io.prometheus.client.CollectorRegistry;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -306,16 +303,14 @@ public final class E2eBench {
      * loading it; its own period adds up to 10 ms.
      */
     static void probeVisible(String base, Duration duration, Histogram visible) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
         Set<String> seen = new HashSet<>();
         long end = System.nanoTime() + duration.toNanos();
         long startMs = System.currentTimeMillis();
         while (System.nanoTime() < end) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base
-                    + "/api/v1/metrics?name=synthetic_level_0&label=host%3Dhost-0&limit=500&from="
-                    + (System.currentTimeMillis() - 3_000))).build(), HttpResponse.BodyHandlers.ofString());
+            BenchHttp.Response r = BenchHttp.get(base + "/api/v1/metrics?name=synthetic_level_0&label=host%3Dhost-0"
+                    + "&limit=500&from=" + (System.currentTimeMillis() - 3_000));
             long now = System.currentTimeMillis();
-            if (r.statusCode() == 200) {
+            if (r.status() == 200) {
                 for (JsonNode m : JSON.readTree(r.body()).get("metrics")) {
                     long ts = m.get("timestamp").asLong();
                     if (ts >= startMs && seen.add(m.get("labels").toString() + ts)) {

@@ -1,6 +1,7 @@
 package io.mpipe.bench.exporter;
 
 import io.mpipe.bench.BenchEnvironment;
+import io.mpipe.bench.BenchHttp;
 import io.mpipe.bench.BenchOutput;
 import io.mpipe.common.config.ConfigSource;
 import io.mpipe.common.http.SelfMetrics;
@@ -14,13 +15,7 @@ import io.mpipe.exporter.store.StoreSettings;
 import io.mpipe.exporter.store.StoreStats;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,9 +101,8 @@ public final class ExporterBench {
                 double recordsPerS = ingest(app.metrics().processed, WARMUP_RECORDS, WARMUP_RECORDS + o.records());
                 BenchOutput.progress(String.format("into the store: %,.0f records/s (%,d series held)", recordsPerS,
                         app.pool().seriesCount()));
-                HttpClient http = HttpClient.newHttpClient();
                 BenchOutput.progress("phase 2/3: rendering /metrics with " + app.pool().seriesCount() + " series");
-                double renderMs = render(http, app.httpBaseUrl());
+                double renderMs = render(app.httpBaseUrl());
                 BenchOutput.progress("phase 3/3: " + o.queries() + " queries for cached series");
                 Histogram h = query(app.httpBaseUrl(), o.queries());
                 Result r = new Result(recordsPerS, renderMs, h.getValueAtPercentile(50) / 1000.0,
@@ -186,26 +180,21 @@ public final class ExporterBench {
                 + " records in 10 minutes");
     }
 
-    static double render(HttpClient http, String base) throws Exception {
+    static double render(String base) throws Exception {
         double[] ms = new double[7];
         for (int i = 0; i < ms.length; i++) {
             long t0 = System.nanoTime();
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
+            BenchHttp.Response r = BenchHttp.get(base + "/metrics");
             ms[i] = (System.nanoTime() - t0) / 1e6;
-            if (r.statusCode() != 200) {
-                throw new IllegalStateException("/metrics answered " + r.statusCode());
+            if (r.status() != 200) {
+                throw new IllegalStateException("/metrics answered " + r.status());
             }
         }
         Arrays.sort(ms);
         return ms[ms.length / 2];
     }
 
-    /**
-     * Times queries over one kept-alive connection, with a plain blocking client (the JDK's
-     * {@code HttpClient} hands every request across three threads, which on two busy cores adds
-     * its own milliseconds to what is measured).
-     */
+    /** Times queries over a kept-alive connection (see {@link BenchHttp}). */
     static Histogram query(String base, int queries) throws Exception {
         Histogram h = new Histogram(60_000_000L, 3);
         SplittableRandom random = new SplittableRandom(7);
@@ -215,16 +204,10 @@ public final class ExporterBench {
             String url = base + "/api/v1/metrics?name=bench_metric_" + (s % NAMES) + "&label="
                     + URLEncoder.encode("series=" + s, StandardCharsets.UTF_8) + "&limit=10";
             long t0 = System.nanoTime();
-            HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
-            int status = c.getResponseCode();
-            byte[] body;
-            try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
-                body = in.readAllBytes();
-            }
+            BenchHttp.Response r = BenchHttp.get(url);
             long micros = (System.nanoTime() - t0) / 1000;
-            String text = new String(body, StandardCharsets.UTF_8);
-            if (status != 200 || !text.contains("\"count\":")) {
-                throw new IllegalStateException(url + " answered " + status + ": " + text);
+            if (r.status() != 200 || !r.body().contains("\"count\":")) {
+                throw new IllegalStateException(url + " answered " + r.status() + ": " + r.body());
             }
             if (i >= warmup) { // the first ones warm up the path (the JIT compiles it)
                 h.recordValue(Math.max(1, micros));
