@@ -1,5 +1,7 @@
 package io.mpipe.common.wire;
 
+import com.fasterxml.jackson.core.io.NumberInput;
+import com.fasterxml.jackson.core.io.NumberOutput;
 import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.Metric;
 import java.nio.charset.StandardCharsets;
@@ -206,7 +208,8 @@ final class CanonicalJson {
             }
         }
         if (count > 15) {
-            return Double.parseDouble(new String(b, start, end - start, StandardCharsets.ISO_8859_1));
+            // the same result as Double.parseDouble, several times faster (FastDoubleParser, in Jackson)
+            return NumberInput.parseDouble(new String(b, start, end - start, StandardCharsets.ISO_8859_1), true);
         }
         double v = fraction > 0 ? digits / POWERS_OF_TEN[fraction] : digits;
         return negative ? -v : v;
@@ -215,6 +218,87 @@ final class CanonicalJson {
     private static final double[] POWERS_OF_TEN = {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     };
+
+    /**
+     * The metric in the canonical shape, byte for byte what Jackson writes for it, when every
+     * string in it is printable ASCII without quotes or backslashes (nothing to escape); null
+     * otherwise (the caller encodes with Jackson).
+     */
+    static byte[] tryEncode(Metric m) {
+        Labels labels = m.labels();
+        int n = labels.size();
+        String name = m.name();
+        if (!plain(name)) {
+            return null;
+        }
+        int length = NAME.length + name.length() + 1 + TIMESTAMP.length + 20 + VALUE.length + LABELS.length + 2;
+        for (int i = 0; i < n; i++) {
+            String k = labels.nameAt(i);
+            String v = labels.valueAt(i);
+            if (!plain(k) || !plain(v)) {
+                return null;
+            }
+            length += k.length() + v.length() + 6;
+        }
+        double value = m.value();
+        String number;
+        if (Double.isNaN(value)) {
+            number = "\"" + MetricJson.NAN + "\"";
+        } else if (value == Double.POSITIVE_INFINITY) {
+            number = "\"" + MetricJson.POS_INF + "\"";
+        } else if (value == Double.NEGATIVE_INFINITY) {
+            number = "\"" + MetricJson.NEG_INF + "\"";
+        } else {
+            number = NumberOutput.toString(value, true); // as Jackson's fast writer does
+        }
+        length += number.length();
+        byte[] out = new byte[length];
+        int p = put(out, 0, NAME);
+        p = put(out, p, name);
+        out[p++] = '"';
+        p = put(out, p, TIMESTAMP);
+        p = put(out, p, Long.toString(m.timestamp()));
+        p = put(out, p, VALUE);
+        p = put(out, p, number);
+        p = put(out, p, LABELS);
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                out[p++] = ',';
+            }
+            out[p++] = '"';
+            p = put(out, p, labels.nameAt(i));
+            out[p++] = '"';
+            out[p++] = ':';
+            out[p++] = '"';
+            p = put(out, p, labels.valueAt(i));
+            out[p++] = '"';
+        }
+        out[p++] = '}';
+        out[p++] = '}';
+        return p == out.length ? out : java.util.Arrays.copyOf(out, p);
+    }
+
+    /** Printable ASCII with no quote and no backslash: written as it is. */
+    private static boolean plain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int put(byte[] out, int p, byte[] token) {
+        System.arraycopy(token, 0, out, p, token.length);
+        return p + token.length;
+    }
+
+    @SuppressWarnings("deprecation") // the ASCII bytes of a string known to be ASCII
+    private static int put(byte[] out, int p, String ascii) {
+        ascii.getBytes(0, ascii.length(), out, p);
+        return p + ascii.length();
+    }
 
     /** Position after {@code token} at {@code p}, or -1. */
     private static int expect(byte[] b, int p, int end, byte[] token) {

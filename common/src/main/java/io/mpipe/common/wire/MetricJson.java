@@ -54,6 +54,12 @@ public final class MetricJson {
 
     /** Encodes a metric as UTF-8 JSON. */
     public static byte[] encode(Metric m) {
+        byte[] fast = CanonicalJson.tryEncode(m);
+        return fast != null ? fast : encodeWithJackson(m);
+    }
+
+    /** The general path: any strings, escaped as JSON needs. */
+    static byte[] encodeWithJackson(Metric m) {
         try (ByteArrayBuilder out = new ByteArrayBuilder(160);
                 JsonGenerator g = FACTORY.createGenerator(out)) {
             g.writeStartObject();

@@ -59,6 +59,23 @@ class CanonicalJsonTest {
     }
 
     @Test
+    void shouldEncodeByteForByteAsJackson() {
+        Random r = new Random(17);
+        int fast = 0;
+        for (int i = 0; i < 20_000; i++) {
+            Metric m = RandomMetrics.next(r);
+            if (r.nextInt(4) == 0) { // plain ASCII label values as well, so the fast path is taken often
+                m = new Metric(m.name(), m.timestamp(), m.value(), Labels.of("host", "host-" + i, "region", "r" + (i % 7)));
+            }
+            byte[] expected = MetricJson.encodeWithJackson(m);
+            byte[] actual = MetricJson.encode(m);
+            assertThat(new String(actual, StandardCharsets.UTF_8)).isEqualTo(new String(expected, StandardCharsets.UTF_8));
+            fast += CanonicalJson.tryEncode(m) != null ? 1 : 0;
+        }
+        assertThat(fast).as("metrics encoded without Jackson").isGreaterThan(5_000);
+    }
+
+    @Test
     void shouldAgreeWithJacksonOnRandomMetricsAndEveryMutationOfThem() {
         Random r = new Random(3);
         for (int i = 0; i < 3_000; i++) {
