@@ -67,7 +67,8 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "replay", mixinStandardHelpOptions = true,
-            description = "Replay records/s from a JSON-lines file beside the Kafka producer alone on the same records.")
+            description = {"Replay records/s from a JSON-lines file beside the Kafka producer alone on the same records:",
+                "a warm-up of each, then three alternating rounds; the medians are reported."})
     static final class Replay implements Callable<Integer> {
         @Option(names = "--records", defaultValue = "1000000", description = "Records (default ${DEFAULT-VALUE}).")
         int records;
@@ -94,10 +95,12 @@ final class BenchCommand implements Runnable {
             description = {"Records/s into the store, /metrics render time at 100,000 series, query latency for cached"
                 + " series, and LRU versus FIFO hit rates on a Zipf(1.1) query stream."})
     static final class Exporter implements Callable<Integer> {
-        @Option(names = "--records", defaultValue = "1000000", description = "Records (default ${DEFAULT-VALUE}).")
+        @Option(names = "--records", defaultValue = "1000000",
+                description = "Records timed (default ${DEFAULT-VALUE}), after 300,000 that warm up.")
         int records;
 
-        @Option(names = "--queries", defaultValue = "2000", description = "Queries timed (default ${DEFAULT-VALUE}).")
+        @Option(names = "--queries", defaultValue = "2000",
+                description = "Queries timed (default ${DEFAULT-VALUE}), after as many (at least 2,000) that warm up.")
         int queries;
 
         @Option(names = "--stream-threads", defaultValue = "1",

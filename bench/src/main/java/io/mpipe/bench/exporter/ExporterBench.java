@@ -198,7 +198,7 @@ public final class ExporterBench {
     static Histogram query(String base, int queries) throws Exception {
         Histogram h = new Histogram(60_000_000L, 3);
         SplittableRandom random = new SplittableRandom(7);
-        int warmup = Math.max(2_000, queries / 2);
+        int warmup = Math.max(2_000, queries);
         for (int i = 0; i < queries + warmup; i++) {
             int s = random.nextInt(SERIES);
             String url = base + "/api/v1/metrics?name=bench_metric_" + (s % NAMES) + "&label="
