@@ -48,11 +48,7 @@ public final class SampleDecoder {
         if (!obviouslyValid()) {
             metric(); // the rules say exactly what is wrong (and build the metric when nothing is)
         }
-        try {
-            MetricRules.checkSeriesKey(key);
-        } catch (InvalidMetricException e) {
-            throw new MetricDecodeException(e.field(), e.reason());
-        }
+        checkKeySize();
     }
 
     /**
@@ -99,17 +95,22 @@ public final class SampleDecoder {
         return true;
     }
 
+    /** The key-size bound the sink enforces, reported as the full decoder reports errors. */
+    private void checkKeySize() {
+        try {
+            MetricRules.checkSeriesKey(key);
+        } catch (InvalidMetricException e) {
+            throw new MetricDecodeException(e.field(), e.reason());
+        }
+    }
+
     private void full(byte[] bytes) {
         fast = false;
         metric = MetricJson.decode(bytes);
         key = metric.seriesKey();
         timestamp = metric.timestamp();
         value = metric.value();
-        try {
-            MetricRules.checkSeriesKey(key);
-        } catch (InvalidMetricException e) {
-            throw new MetricDecodeException(e.field(), e.reason());
-        }
+        checkKeySize();
     }
 
     /**
