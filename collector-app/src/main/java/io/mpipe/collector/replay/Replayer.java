@@ -125,7 +125,12 @@ public final class Replayer {
                         }
                     }
                 }
-                pendingCount = publish(publisher, pending, pendingCount);
+                if (pendingCount > 0) {
+                    pendingCount = publish(publisher, pending, pendingCount);
+                    if (ratePerSecond > 0) {
+                        pace(t0, good); // chunks end with each file: small files must be paced too
+                    }
+                }
                 long now = System.nanoTime();
                 if (now - lastProgress > 200_000_000L) {
                     lastProgress = now;
