@@ -94,6 +94,8 @@ public final class E2eBench {
     }
 
     public static Result run(Options o) throws Exception {
+        // the step search stops where a default run (20 s of latency) would pass 3 minutes
+        long deadline = System.nanoTime() + Duration.ofSeconds(150).plus(o.duration()).toNanos();
         try (BenchEnvironment env = BenchEnvironment.start(o.bootstrap())) {
             Limits limits = limits(env, o.series());
 
@@ -160,6 +162,9 @@ public final class E2eBench {
                 double rate = 50_000;
                 Duration stepTime = Duration.ofSeconds(15);
                 for (int i = 0; i < 7 && rate <= 1_000_000; i++) {
+                    if (!timeFor(stepTime, deadline)) {
+                        break;
+                    }
                     drain(sinkRegistry, Duration.ofSeconds(60));
                     Step step = step(env, topic, rate, o.series(), stepTime, sinkRegistry);
                     steps.add(step);
@@ -170,8 +175,8 @@ public final class E2eBench {
                     sustained = Math.max(sustained, step.produced());
                     rate *= 1.5;
                 }
-                Step last = steps.get(steps.size() - 1);
-                if (!last.sustained() && steps.size() > 1) {
+                Step last = steps.isEmpty() ? null : steps.get(steps.size() - 1);
+                if (last != null && !last.sustained() && steps.size() > 1 && timeFor(stepTime, deadline)) {
                     // one more step halfway between the last rate kept up with and the first one not
                     double mid = (last.rate() / 1.5 + last.rate()) / 2;
                     drain(sinkRegistry, Duration.ofSeconds(60));
@@ -223,6 +228,15 @@ public final class E2eBench {
         double raw = SinkBench.rawCopy(env, rows, 20_000, "limit 3/3: raw binary COPY of the same rows");
         BenchOutput.progress(String.format("raw binary COPY: %,.0f rows/s", raw));
         return new Limits(producer, consumer, raw);
+    }
+
+    /** True when one more step fits before {@code deadline} (else the search says it stops). */
+    static boolean timeFor(Duration step, long deadline) {
+        if (System.nanoTime() + step.plusSeconds(5).toNanos() < deadline) {
+            return true;
+        }
+        BenchOutput.progress("step search stops here: the run keeps to 3 minutes (2.5 plus --duration)");
+        return false;
     }
 
     static void progress(Step step) {
