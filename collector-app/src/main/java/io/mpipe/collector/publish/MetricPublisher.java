@@ -58,7 +58,6 @@ public final class MetricPublisher implements AutoCloseable {
         this.queue = new ArrayBlockingQueue<>(maxBuffered);
         this.metrics = metrics;
         this.onAck = (md, e) -> {
-            room.release();
             if (e == null) {
                 acknowledged.incrementAndGet();
                 metrics.produced.inc();
@@ -68,6 +67,8 @@ public final class MetricPublisher implements AutoCloseable {
                 logError("records to " + topic + " could not be delivered (counted in collector_send_errors_total): "
                         + e);
             }
+            // last: whoever waits for the room back (flush) then sees this record counted
+            room.release();
         };
         metrics.bufferedFrom(this::buffered);
         this.sender = new Thread(this::sendLoop, "collector-sender");

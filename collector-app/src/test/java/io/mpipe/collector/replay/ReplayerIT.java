@@ -99,13 +99,13 @@ class ReplayerIT {
         try (MetricPublisher publisher = publisher(kafka, topic)) {
             s = new Replayer(ReplayOptions.detect(), 0).run(List.of(a, b), publisher, (r, x, y) -> { });
         }
+        assertThat(s.firstRejections()).extracting(Replayer.Rejection::file, Replayer.Rejection::line)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("a.jsonl", 12L),
+                        org.assertj.core.groups.Tuple.tuple("b.csv", 3L));
         assertThat(s.read()).isEqualTo(2_001 + 3);
         assertThat(s.good()).isEqualTo(expected.size());
         assertThat(s.sent()).isEqualTo(expected.size());
         assertThat(s.rejected()).isEqualTo(2);
-        assertThat(s.firstRejections()).extracting(Replayer.Rejection::file, Replayer.Rejection::line)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("a.jsonl", 12L),
-                        org.assertj.core.groups.Tuple.tuple("b.csv", 3L));
 
         List<ConsumerRecord<byte[], byte[]>> records = readAll(kafka, topic, expected.size());
         assertThat(records).hasSize(expected.size());
