@@ -113,10 +113,7 @@ public final class Replayer {
                         good++;
                         pending[pendingCount++] = new MetricPublisher.Replayed(key, g.timestamp(), g.encoded(), source);
                         if (pendingCount == pending.length) {
-                            pendingCount = publish(publisher, pending, pendingCount);
-                            if (ratePerSecond > 0) {
-                                pace(t0, good);
-                            }
+                            pendingCount = publish(publisher, pending, pendingCount, t0, good);
                         }
                     } else if (line instanceof ReplayLine.Bad b) {
                         rejected++;
@@ -125,12 +122,8 @@ public final class Replayer {
                         }
                     }
                 }
-                if (pendingCount > 0) {
-                    pendingCount = publish(publisher, pending, pendingCount);
-                    if (ratePerSecond > 0) {
-                        pace(t0, good); // chunks end with each file: small files must be paced too
-                    }
-                }
+                // a chunk ends with its file: what is left goes now (and is paced: small files count too)
+                pendingCount = publish(publisher, pending, pendingCount, t0, good);
                 long now = System.nanoTime();
                 if (now - lastProgress > 200_000_000L) {
                     lastProgress = now;
@@ -151,13 +144,22 @@ public final class Replayer {
         return new Summary(read, good, sent, failed, rejected, listed, Duration.ofNanos(System.nanoTime() - t0));
     }
 
-    /** Publishes the first {@code n} of {@code pending} (nothing on a dry run); returns 0. */
-    private static int publish(MetricPublisher publisher, MetricPublisher.Replayed[] pending, int n)
+    /**
+     * Publishes the first {@code n} of {@code pending} (nothing on a dry run), then waits as long
+     * as {@code --rate} asks for {@code good} records since {@code t0}; returns 0.
+     */
+    private int publish(MetricPublisher publisher, MetricPublisher.Replayed[] pending, int n, long t0, long good)
             throws InterruptedException {
-        if (publisher != null && n > 0) {
+        if (n == 0) {
+            return 0;
+        }
+        if (publisher != null) {
             publisher.publishReplay(Arrays.copyOf(pending, n));
         }
         Arrays.fill(pending, 0, n, null);
+        if (ratePerSecond > 0) {
+            pace(t0, good);
+        }
         return 0;
     }
 
