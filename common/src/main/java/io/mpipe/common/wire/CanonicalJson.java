@@ -181,7 +181,8 @@ final class CanonicalJson {
      * A JSON number (as {@link #jsonNumberEnd} accepts it) as a double, the same as
      * {@link Double#parseDouble}: exactly, without a string, when it has at most 15 digits and no
      * exponent (the digits are then an exact double, and so is the power of ten that scales them,
-     * and one division rounds correctly); through {@code parseDouble} otherwise.
+     * and one division rounds correctly); otherwise through Jackson's FastDoubleParser, which is
+     * exact too.
      */
     static double parseDouble(byte[] b, int start, int end) {
         int i = start;
