@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SinkApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SinkApp.class);
+    /** A partition this long past its end gets its index by series (late samples are rare by then). */
+    static final Duration CLOSED_AFTER = Duration.ofMinutes(10);
     private static final AtomicInteger INSTANCE = new AtomicInteger();
 
     private final SinkConfig config;
@@ -145,6 +147,7 @@ public final class SinkApp implements AutoCloseable {
         try {
             maintainer.ensureAhead(pool, clock, config.partitionsAhead());
             maintainer.dropExpired(pool, clock, config.retention());
+            maintainer.indexClosed(pool, clock, CLOSED_AFTER);
         } catch (SQLException | RuntimeException e) {
             maintainer.forget();
             log.warn("sink: partition maintenance failed, will retry in {}: {}", config.maintenanceInterval(),

@@ -26,7 +26,7 @@ public final class CopyBatchWriter {
     static final String CREATE_STAGE = "CREATE TEMP TABLE IF NOT EXISTS sink_stage "
             + "(series_id bigint, ts timestamptz, value double precision) ON COMMIT DELETE ROWS";
     static final String MERGE_STAGE = "INSERT INTO samples (series_id, ts, value) "
-            + "SELECT series_id, ts, value FROM sink_stage ORDER BY series_id, ts ON CONFLICT DO NOTHING";
+            + "SELECT series_id, ts, value FROM sink_stage ORDER BY ts, series_id ON CONFLICT DO NOTHING";
     static final String UNIQUE_VIOLATION = "23505";
 
     private final DataSource dataSource;

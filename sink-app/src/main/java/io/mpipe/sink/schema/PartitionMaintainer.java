@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Time partitions of {@code samples}: aligned to multiples of the interval since the epoch (UTC),
  * named {@code samples_YYYYMMDD} (or {@code samples_YYYYMMDD_HH} for sub-day intervals). Creates
- * them ahead of need and on demand for replayed old data; drops those past retention.
+ * them ahead of need and on demand for replayed old data; drops those past retention; gives each
+ * closed partition a (series_id, ts) index for reads by series.
  *
  * <p>Not thread-safe: each user keeps its own instance (the set of known partitions is a cache).
  */
@@ -125,6 +126,51 @@ public final class PartitionMaintainer {
             known.clear();
         }
         return dropped;
+    }
+
+    /**
+     * Adds the (series_id, ts) index {@code <partition>_series_idx} to every partition that ended
+     * at least {@code grace} before now and has none yet; returns the partitions indexed.
+     *
+     * <p>The primary key (ts, series_id) suits inserts, which arrive in time order; a read of a
+     * few series over a time range wants the series first. A partition that receives no more new
+     * data gets that index once, so only the open partition is without it. A late or replayed
+     * sample for a closed partition still goes in, into both indexes; while an index is being
+     * built, writes to that one partition wait for it.
+     */
+    public List<String> indexClosed(DataSource ds, Clock clock, Duration grace) throws SQLException {
+        List<String> todo = new ArrayList<>();
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT name FROM sample_partitions "
+                        + "WHERE to_ts <= ? AND to_regclass(quote_ident(name || '_series_idx')) IS NULL ORDER BY from_ts")) {
+            ps.setObject(1, utc(clock.instant().minus(grace).toEpochMilli()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    todo.add(rs.getString(1));
+                }
+            }
+        }
+        List<String> done = new ArrayList<>();
+        for (String name : todo) {
+            long t0 = System.nanoTime();
+            try (Connection c = ds.getConnection(); java.sql.Statement st = c.createStatement()) {
+                // a partition dropped meanwhile (retention, another sink) is not an error
+                st.execute("DO $$ BEGIN IF to_regclass(" + literal(quoteIdent(name)) + ") IS NOT NULL THEN "
+                        + "CREATE INDEX IF NOT EXISTS " + quoteIdent(name + "_series_idx") + " ON " + quoteIdent(name)
+                        + " (series_id, ts); END IF; END $$");
+            }
+            done.add(name);
+            log.info("indexed closed partition {} by series in {} ms", name, (System.nanoTime() - t0) / 1_000_000);
+        }
+        return done;
+    }
+
+    private static String quoteIdent(String name) {
+        return '"' + name.replace("\"", "\"\"") + '"';
+    }
+
+    private static String literal(String s) {
+        return "'" + s.replace("'", "''") + "'";
     }
 
     static OffsetDateTime utc(long epochMs) {

@@ -46,15 +46,49 @@ class MigrationsIT {
 
     @Test
     void shouldMigrateAnEmptyDatabaseToTheLatestAndChangeNothingTheSecondTime(TestDatabase db) throws Exception {
-        assertThat(Migrations.migrate(ds(db))).isEqualTo(1);
+        assertThat(Migrations.migrate(ds(db))).isEqualTo(2);
         List<String> first = schema(db);
         assertThat(first).contains("samples.series_id:bigint", "samples.ts:timestamp with time zone",
                 "samples.value:double precision", "series.labels:jsonb", "metrics.name:text",
                 "metrics.ts:timestamp with time zone", "metrics.value:double precision", "metrics.labels:jsonb",
                 "sink_offsets.next_offset:bigint", "index series_labels_idx", "index series_name_idx",
                 "function ensure_sample_partition", "function drop_sample_partitions_before");
+        // the key is time first (inserts arrive in time order), with the same uniqueness
+        assertThat(db.queryLong("SELECT count(*) FROM pg_indexes WHERE indexname = 'samples_pkey'"
+                + " AND indexdef LIKE '%UNIQUE%(ts, series_id)'")).isEqualTo(1);
         assertThat(Migrations.migrate(ds(db))).isZero();
         assertThat(schema(db)).isEqualTo(first);
+    }
+
+    @Test
+    void shouldIndexAPartitionBySeriesOnceItIsClosed(TestDatabase db) throws Exception {
+        PGSimpleDataSource ds = ds(db);
+        Migrations.migrate(ds);
+        PartitionMaintainer p = new PartitionMaintainer(Duration.ofDays(1));
+        p.ensureAhead(ds, Clock.fixed(Instant.parse("2026-10-01T12:00:00Z"), ZoneOffset.UTC), 2);
+        db.execute("INSERT INTO samples VALUES (1, '2026-10-01T13:00:00Z', 1), (2, '2026-10-01T13:00:00Z', 2)");
+        Duration grace = Duration.ofMinutes(10);
+
+        // 10-01 ended at 10-02T00:00; five minutes later it is not closed yet, ten minutes later it is
+        assertThat(p.indexClosed(ds, Clock.fixed(Instant.parse("2026-10-02T00:05:00Z"), ZoneOffset.UTC), grace))
+                .isEmpty();
+        Clock later = Clock.fixed(Instant.parse("2026-10-02T00:10:00Z"), ZoneOffset.UTC);
+        assertThat(p.indexClosed(ds, later, grace)).containsExactly("samples_20261001");
+        assertThat(p.indexClosed(ds, later, grace)).isEmpty();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'samples_20261001'"
+                + " AND indexname = 'samples_20261001_series_idx' AND indexdef LIKE '%(series_id, ts)'")).isEqualTo(1);
+        assertThat(db.queryLong("SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%series_idx'")).isEqualTo(1);
+
+        // a late sample still goes into the closed partition, and a duplicate still adds nothing
+        db.execute("INSERT INTO samples VALUES (1, '2026-10-01T14:00:00Z', 3)");
+        db.execute("INSERT INTO samples VALUES (1, '2026-10-01T14:00:00Z', 4) ON CONFLICT DO NOTHING");
+        assertThat(db.queryLong("SELECT count(*) FROM samples_20261001 WHERE series_id = 1")).isEqualTo(2);
+
+        // partitions dropped by retention are gone from the list; the one left that has closed gets its index
+        assertThat(p.dropExpired(ds, Clock.fixed(Instant.parse("2026-10-05T00:00:00Z"), ZoneOffset.UTC),
+                Duration.ofDays(2))).containsExactly("samples_20261001", "samples_20261002");
+        assertThat(p.indexClosed(ds, Clock.fixed(Instant.parse("2026-10-05T00:00:00Z"), ZoneOffset.UTC), grace))
+                .containsExactly("samples_20261003");
     }
 
     @Test
