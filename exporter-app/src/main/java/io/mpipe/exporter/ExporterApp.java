@@ -141,6 +141,12 @@ public final class ExporterApp implements AutoCloseable {
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
         p.put("processing.exception.handler.global.enabled", "true");
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
+        // Each task reads one partition of one topic, so there is nothing to wait for to keep
+        // several inputs in timestamp order; -1 also skips that check, which built a set and a
+        // string for every record processed (7.5 % of the stream thread in a profile of bench
+        // exporter).
+        p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, "-1");
+        p.put(StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG, "10000");
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), "5000");
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
         return p;
