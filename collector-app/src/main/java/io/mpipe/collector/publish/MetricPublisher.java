@@ -96,22 +96,33 @@ public final class MetricPublisher implements AutoCloseable {
     }
 
     /**
-     * Queues a record without waiting. Returns false, counting the record as dropped, when the
-     * buffer is full.
+     * Queues the metrics of one poll without waiting, in one hand-off to the sender;
+     * {@code seriesKeys.get(i)} is the series key of {@code batch.get(i)}, already checked
+     * ({@link #checkSendable(String)}), so the sender does not compute it again. When the buffer
+     * has room for only some, the first ones are queued and the rest counted as dropped.
+     *
+     * @return how many were queued
      */
-    public boolean offer(Metric m) {
-        if (!room.tryAcquire()) {
-            metrics.dropped.inc();
-            return false;
+    public int offer(List<Metric> batch, List<String> seriesKeys) {
+        int n = batch.size();
+        if (n != seriesKeys.size()) {
+            throw new IllegalArgumentException(n + " metrics but " + seriesKeys.size() + " series keys");
         }
-        enqueue(new Outgoing[] {Outgoing.live(m)});
-        return true;
-    }
-
-    /** Queues a record, waiting for room in the buffer first. */
-    public void publish(Metric m) throws InterruptedException {
-        room.acquire();
-        enqueue(new Outgoing[] {Outgoing.live(m)});
+        int taken = room.tryAcquire(n) ? n : 0;
+        while (taken < n && room.tryAcquire()) {
+            taken++;
+        }
+        if (taken < n) {
+            metrics.dropped.inc(n - taken);
+        }
+        if (taken > 0) {
+            Outgoing[] out = new Outgoing[taken];
+            for (int i = 0; i < taken; i++) {
+                out[i] = new Outgoing(batch.get(i), seriesKeys.get(i), null);
+            }
+            enqueue(out);
+        }
+        return taken;
     }
 
     /**
@@ -124,7 +135,7 @@ public final class MetricPublisher implements AutoCloseable {
             room.acquire(n);
             Outgoing[] out = new Outgoing[n];
             for (int i = 0; i < n; i++) {
-                out[i] = new Outgoing(null, records[from + i]);
+                out[i] = new Outgoing(null, null, records[from + i]);
             }
             enqueue(out);
         }
@@ -144,14 +155,10 @@ public final class MetricPublisher implements AutoCloseable {
      * A metric on its way: a live metric's record is built on the sender thread, which has time to
      * spare, rather than on the thread polling a source.
      */
-    private record Outgoing(Metric metric, Replayed replayed) {
-        static Outgoing live(Metric m) {
-            return new Outgoing(m, null);
-        }
-
+    private record Outgoing(Metric metric, String seriesKey, Replayed replayed) {
         ProducerRecord<byte[], byte[]> toRecord(String topic) {
             if (replayed == null) {
-                return WireFormat.record(topic, metric);
+                return WireFormat.record(topic, seriesKey, metric);
             }
             return WireFormat.replayRecord(topic, replayed.seriesKey(), replayed.timestamp(), replayed.encoded(),
                     replayed.source());
@@ -159,11 +166,6 @@ public final class MetricPublisher implements AutoCloseable {
     }
 
     /** Checks the series key size a sink would refuse; throws so the caller can count and skip. */
-    public static void checkSendable(Metric m) {
-        MetricRules.checkSeriesKey(m.seriesKey());
-    }
-
-    /** The same, for a key already computed. */
     public static void checkSendable(String seriesKey) {
         MetricRules.checkSeriesKey(seriesKey);
     }

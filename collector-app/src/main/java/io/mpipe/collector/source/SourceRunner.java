@@ -5,6 +5,7 @@ import io.mpipe.collector.publish.MetricPublisher;
 import io.mpipe.common.metric.InvalidMetricException;
 import io.mpipe.common.metric.Metric;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -54,16 +55,21 @@ public final class SourceRunner implements AutoCloseable {
         try {
             List<Metric> out = src.poll(clock.millis());
             int rejected = 0;
+            List<Metric> sendable = new ArrayList<>(out.size());
+            List<String> keys = new ArrayList<>(out.size());
             for (Metric m : out) {
+                String key = m.seriesKey();
                 try {
-                    MetricPublisher.checkSendable(m);
+                    MetricPublisher.checkSendable(key);
                 } catch (InvalidMetricException e) {
                     rejected++;
                     metrics.rejected.labels(src.name()).inc();
                     continue;
                 }
-                publisher.offer(m);
+                sendable.add(m);
+                keys.add(key);
             }
+            publisher.offer(sendable, keys);
             if (rejected > 0) {
                 log.warn("collector: {} produced {} metric(s) that break the wire-format rules; not sent",
                         src.name(), rejected);

@@ -30,8 +30,13 @@ public final class WireFormat {
 
     /** A producer record for {@code metric}: keyed by series key, timestamped by the metric. */
     public static ProducerRecord<byte[], byte[]> record(String topic, Metric metric) {
-        return new ProducerRecord<>(topic, null, metric.timestamp(),
-                metric.seriesKey().getBytes(StandardCharsets.UTF_8), MetricJson.encode(metric));
+        return record(topic, metric.seriesKey(), metric);
+    }
+
+    /** The same, with the metric's series key already at hand. */
+    public static ProducerRecord<byte[], byte[]> record(String topic, String seriesKey, Metric metric) {
+        return new ProducerRecord<>(topic, null, metric.timestamp(), seriesKey.getBytes(StandardCharsets.UTF_8),
+                MetricJson.encode(metric));
     }
 
     /** The same, marked as replayed from {@code source}. */
