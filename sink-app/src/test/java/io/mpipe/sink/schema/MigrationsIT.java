@@ -61,6 +61,28 @@ class MigrationsIT {
     }
 
     @Test
+    void shouldKeepTheSamplesOfAVersion1DatabaseWhenTheKeyBecomesTimeFirst(TestDatabase db) throws Exception {
+        PGSimpleDataSource ds = ds(db);
+        org.flywaydb.core.Flyway.configure().dataSource(ds).locations(Migrations.DEFAULT_LOCATION).target("1").load()
+                .migrate();
+        new PartitionMaintainer(Duration.ofDays(1)).ensureAhead(ds,
+                Clock.fixed(Instant.parse("2026-10-01T12:00:00Z"), ZoneOffset.UTC), 1);
+        db.execute("INSERT INTO samples SELECT s, '2026-10-01T00:00:00Z'::timestamptz + t * interval '1 minute', s * t"
+                + " FROM generate_series(1, 50) s, generate_series(0, 99) t");
+        long sumBefore = db.queryLong("SELECT sum(value)::bigint FROM samples");
+
+        assertThat(Migrations.migrate(ds)).isEqualTo(1);
+
+        assertThat(db.queryLong("SELECT count(*) FROM samples")).isEqualTo(5_000);
+        assertThat(db.queryLong("SELECT sum(value)::bigint FROM samples")).isEqualTo(sumBefore);
+        // each existing partition has the new key, and it still refuses a second sample at the same time
+        assertThat(db.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'samples_20261001'"
+                + " AND indexdef LIKE '%UNIQUE%(ts, series_id)'")).isEqualTo(1);
+        db.execute("INSERT INTO samples VALUES (7, '2026-10-01T00:03:00Z', 1) ON CONFLICT DO NOTHING");
+        assertThat(db.queryLong("SELECT count(*) FROM samples")).isEqualTo(5_000);
+    }
+
+    @Test
     void shouldIndexAPartitionBySeriesOnceItIsClosed(TestDatabase db) throws Exception {
         PGSimpleDataSource ds = ds(db);
         Migrations.migrate(ds);
