@@ -154,8 +154,10 @@ public final class PartitionMaintainer {
         for (String name : todo) {
             long t0 = System.nanoTime();
             try (Connection c = ds.getConnection(); java.sql.Statement st = c.createStatement()) {
-                // a partition dropped meanwhile (retention, another sink) is not an error
-                st.execute("DO $$ BEGIN IF to_regclass(" + literal(quoteIdent(name)) + ") IS NOT NULL THEN "
+                // the lock that creating and dropping partitions take: another sink indexing the same
+                // partition waits and then finds the index; one dropped meanwhile is skipped
+                st.execute("DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('sample_partitions'), hashtext("
+                        + literal(name) + ")); IF to_regclass(" + literal(quoteIdent(name)) + ") IS NOT NULL THEN "
                         + "CREATE INDEX IF NOT EXISTS " + quoteIdent(name + "_series_idx") + " ON " + quoteIdent(name)
                         + " (series_id, ts); END IF; END $$");
             }

@@ -83,6 +83,35 @@ class MigrationsIT {
     }
 
     @Test
+    void shouldIndexAClosedPartitionOnceWhenTwoSinksMaintainAtTheSameTime(TestDatabase db) throws Exception {
+        PGSimpleDataSource ds = ds(db);
+        Migrations.migrate(ds);
+        new PartitionMaintainer(Duration.ofDays(1)).ensureAhead(ds,
+                Clock.fixed(Instant.parse("2026-10-01T00:00:00Z"), ZoneOffset.UTC), 0);
+        // enough rows that building the index takes a while
+        db.execute("INSERT INTO samples SELECT s, '2026-10-01T00:00:00Z'::timestamptz + t * interval '1 second', t"
+                + " FROM generate_series(1, 100) s, generate_series(0, 2999) t");
+        Clock later = Clock.fixed(Instant.parse("2026-10-03T00:00:00Z"), ZoneOffset.UTC);
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.Callable<List<String>> sink = () -> {
+            PartitionMaintainer mine = new PartitionMaintainer(Duration.ofDays(1));
+            start.await();
+            return mine.indexClosed(ds, later, Duration.ofMinutes(10));
+        };
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var a = pool.submit(sink);
+            var b = pool.submit(sink);
+            assertThat(a.get()).containsExactly("samples_20261001");
+            assertThat(b.get()).containsExactly("samples_20261001");
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(db.queryLong("SELECT count(*) FROM pg_indexes WHERE indexname = 'samples_20261001_series_idx'"))
+                .isEqualTo(1);
+    }
+
+    @Test
     void shouldIndexAPartitionBySeriesOnceItIsClosed(TestDatabase db) throws Exception {
         PGSimpleDataSource ds = ds(db);
         Migrations.migrate(ds);
