@@ -64,14 +64,7 @@ public final class OffsetStore {
                 + "SET next_offset = EXCLUDED.next_offset, updated_at = now() "
                 + "WHERE o.next_offset < EXCLUDED.next_offset";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (Map.Entry<TopicPartition, Long> e : nextOffsets.entrySet()) {
-                ps.setString(1, group);
-                ps.setString(2, e.getKey().topic());
-                ps.setInt(3, e.getKey().partition());
-                ps.setLong(4, e.getValue());
-                ps.addBatch();
-            }
-            ps.executeBatch();
+            executeFor(ps, nextOffsets);
         }
     }
 
@@ -86,14 +79,19 @@ public final class OffsetStore {
         String sql = "INSERT INTO sink_offsets (consumer_group, topic, partition, next_offset, updated_at) "
                 + "VALUES (?, ?, ?, ?, now()) ON CONFLICT (consumer_group, topic, partition) DO NOTHING";
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            for (Map.Entry<TopicPartition, Long> e : starts.entrySet()) {
-                ps.setString(1, group);
-                ps.setString(2, e.getKey().topic());
-                ps.setInt(3, e.getKey().partition());
-                ps.setLong(4, e.getValue());
-                ps.addBatch();
-            }
-            ps.executeBatch();
+            executeFor(ps, starts);
         }
+    }
+
+    /** Runs {@code ps} (group, topic, partition, next offset) once for each partition, in one batch. */
+    private void executeFor(PreparedStatement ps, Map<TopicPartition, Long> offsets) throws SQLException {
+        for (Map.Entry<TopicPartition, Long> e : offsets.entrySet()) {
+            ps.setString(1, group);
+            ps.setString(2, e.getKey().topic());
+            ps.setInt(3, e.getKey().partition());
+            ps.setLong(4, e.getValue());
+            ps.addBatch();
+        }
+        ps.executeBatch();
     }
 }
