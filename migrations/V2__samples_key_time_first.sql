@@ -13,3 +13,21 @@
 -- On an existing database this rebuilds the primary key of every partition, in one transaction.
 ALTER TABLE samples DROP CONSTRAINT samples_pkey;
 ALTER TABLE samples ADD PRIMARY KEY (ts, series_id);
+
+-- Gives the partition `part_name` its (series_id, ts) index unless it has one (or is gone);
+-- true when it built it. Serialised with creating and dropping partitions by the same advisory
+-- lock, so two sinks build an index once. The sink calls it once per closed partition, each in a
+-- transaction of its own, so writes to a partition wait only while that one is indexed.
+CREATE FUNCTION index_sample_partition(part_name text)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('sample_partitions'), hashtext(part_name));
+    IF to_regclass(quote_ident(part_name)) IS NULL
+       OR to_regclass(quote_ident(part_name || '_series_idx')) IS NOT NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE format('CREATE INDEX %I ON %I (series_id, ts)', part_name || '_series_idx', part_name);
+    RETURN true;
+END
+$$;

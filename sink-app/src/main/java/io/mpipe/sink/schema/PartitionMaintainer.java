@@ -153,26 +153,20 @@ public final class PartitionMaintainer {
         List<String> done = new ArrayList<>();
         for (String name : todo) {
             long t0 = System.nanoTime();
-            try (Connection c = ds.getConnection(); java.sql.Statement st = c.createStatement()) {
-                // the lock that creating and dropping partitions take: another sink indexing the same
-                // partition waits and then finds the index; one dropped meanwhile is skipped
-                st.execute("DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('sample_partitions'), hashtext("
-                        + literal(name) + ")); IF to_regclass(" + literal(quoteIdent(name)) + ") IS NOT NULL THEN "
-                        + "CREATE INDEX IF NOT EXISTS " + quoteIdent(name + "_series_idx") + " ON " + quoteIdent(name)
-                        + " (series_id, ts); END IF; END $$");
+            try (Connection c = ds.getConnection();
+                    PreparedStatement ps = c.prepareStatement("SELECT index_sample_partition(?)")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        continue; // another sink indexed it meanwhile, or retention dropped it
+                    }
+                }
             }
             done.add(name);
             log.info("indexed closed partition {} by series in {} ms", name, (System.nanoTime() - t0) / 1_000_000);
         }
         return done;
-    }
-
-    private static String quoteIdent(String name) {
-        return '"' + name.replace("\"", "\"\"") + '"';
-    }
-
-    private static String literal(String s) {
-        return "'" + s.replace("'", "''") + "'";
     }
 
     static OffsetDateTime utc(long epochMs) {
