@@ -113,7 +113,8 @@ class LocalModeIT {
 
     @Test
     void shouldRunEverythingLocallyStopCleanlyAndResume(@TempDir Path dir) throws Exception {
-        Ports p = new Ports(FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next());
+        // the broker's controller takes the port after the broker's
+        Ports p = new Ports(FreePorts.pair(), FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next());
         Path data = dir.resolve("data");
         Path log = repoRoot().resolve("cli").resolve("target").resolve("local-mode.log");
         Files.deleteIfExists(log);
