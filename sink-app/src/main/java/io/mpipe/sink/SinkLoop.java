@@ -204,7 +204,7 @@ public final class SinkLoop implements Runnable {
     private void accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec) {
         long now = policy.now();
         try {
-            decoder.decode(rec.value()); // checked in full; the metric itself is not built
+            decoder.decode(rec.key(), rec.value()); // checked in full; the metric itself is not built
         } catch (MetricDecodeException e) {
             deadLetter(tp, rec, e.field(), e.reason(), now);
             return;
@@ -228,7 +228,7 @@ public final class SinkLoop implements Runnable {
 
     private void handOff() {
         Batch batch = building;
-        building = new Batch(policy.maxRows(), options.partitionIntervalMs());
+        building = new Batch(policy.maxRows(), batch.seriesKeys().size(), options.partitionIntervalMs());
         inFlightBatch = batch;
         inFlight = writerThread.submit(() -> writeWithRetry(batch));
     }

@@ -3,6 +3,8 @@ package io.mpipe.bench.serde;
 import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.Metric;
 import io.mpipe.common.wire.MetricJson;
+import io.mpipe.common.wire.SampleDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,6 +33,10 @@ public class MetricSerdeBenchmark {
     private static final int N = 1024;
     private final Metric[] metrics = new Metric[N];
     private final byte[][] encoded = new byte[N][];
+    /** Record keys, and values of 64 series, 16 samples each (what a consumer sees again and again). */
+    private final byte[][] keys = new byte[N][];
+    private final byte[][] repeated = new byte[N][];
+    private final SampleDecoder decoder = new SampleDecoder();
     private int i;
 
     @Setup
@@ -42,6 +48,11 @@ public class MetricSerdeBenchmark {
                     Labels.of("network", "mainnet", "account", "0.0." + (1000 + k), "label", "treasury-" + (k % 10)));
             encoded[k] = MetricJson.encode(metrics[k]);
         }
+        for (int k = 0; k < N; k++) {
+            Metric m = metrics[k % 64];
+            keys[k] = m.seriesKey().getBytes(StandardCharsets.UTF_8);
+            repeated[k] = MetricJson.encode(new Metric(m.name(), now + N + k, r.nextInt(1_000_000) / 100.0, m.labels()));
+        }
     }
 
     @Benchmark
@@ -52,6 +63,21 @@ public class MetricSerdeBenchmark {
     @Benchmark
     public Metric decode() {
         return MetricJson.decode(encoded[i++ & (N - 1)]);
+    }
+
+    /** What the sink and the exporter do with a record value: key, timestamp and value, checked in full. */
+    @Benchmark
+    public String decodeSample() {
+        decoder.decode(repeated[i++ & (N - 1)]);
+        return decoder.key();
+    }
+
+    /** The same, with the record key as the hint: series seen before are read from their timestamp and value. */
+    @Benchmark
+    public String decodeSampleKnown() {
+        int k = i++ & (N - 1);
+        decoder.decode(keys[k], repeated[k]);
+        return decoder.key();
     }
 
     @Benchmark

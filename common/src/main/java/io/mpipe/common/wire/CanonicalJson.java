@@ -35,6 +35,9 @@ final class CanonicalJson {
         byte[] src;
         int nameStart;
         int nameEnd;
+        /** Where the timestamp's digits start, and where the value ends: what lies between varies per sample. */
+        int timestampStart;
+        int valueEnd;
         long timestamp;
         double value;
         int labels;
@@ -102,46 +105,12 @@ final class CanonicalJson {
         if (p < 0) {
             return false;
         }
-        int tsEnd = p;
-        while (tsEnd < end && b[tsEnd] >= '0' && b[tsEnd] <= '9') {
-            tsEnd++;
-        }
-        int digits = tsEnd - p;
-        if (digits == 0 || digits > 18 || (digits > 1 && b[p] == '0')) {
-            return false; // negative, empty, leading zero or possibly out of range: let Jackson say so
-        }
-        long ts = 0;
-        for (int i = p; i < tsEnd; i++) {
-            ts = ts * 10 + (b[i] - '0');
-        }
-        s.timestamp = ts;
-        p = expect(b, tsEnd, end, VALUE);
-        if (p < 0) {
+        s.timestampStart = p;
+        int valueEnd = scanSample(b, p, end, s);
+        if (valueEnd < 0) {
             return false;
         }
-        int valueEnd;
-        if (p < end && b[p] == '"') {
-            int close = stringEnd(b, p + 1, end);
-            if (close < 0) {
-                return false;
-            }
-            String v = new String(b, p + 1, close - p - 1, StandardCharsets.ISO_8859_1);
-            switch (v) {
-                case MetricJson.NAN -> s.value = Double.NaN;
-                case MetricJson.POS_INF -> s.value = Double.POSITIVE_INFINITY;
-                case MetricJson.NEG_INF -> s.value = Double.NEGATIVE_INFINITY;
-                default -> {
-                    return false;
-                }
-            }
-            valueEnd = close + 1;
-        } else {
-            valueEnd = jsonNumberEnd(b, p, end);
-            if (valueEnd < 0) {
-                return false;
-            }
-            s.value = parseDouble(b, p, valueEnd);
-        }
+        s.valueEnd = valueEnd;
         p = expect(b, valueEnd, end, LABELS);
         if (p < 0) {
             return false;
@@ -175,6 +144,56 @@ final class CanonicalJson {
             }
         }
         return p == end - 1 && b[p] == '}';
+    }
+
+    /**
+     * Reads the part of a record that varies from sample to sample, {@code N,"value":X} from
+     * {@code p} (the first digit of the timestamp) into {@code s.timestamp} and {@code s.value},
+     * as {@link #scan} reads it; returns where the value ends, or -1 when it is not in the canonical
+     * shape.
+     */
+    static int scanSample(byte[] b, int p, int end, Shape s) {
+        int tsEnd = p;
+        while (tsEnd < end && b[tsEnd] >= '0' && b[tsEnd] <= '9') {
+            tsEnd++;
+        }
+        int digits = tsEnd - p;
+        if (digits == 0 || digits > 18 || (digits > 1 && b[p] == '0')) {
+            return -1; // negative, empty, leading zero or possibly out of range: let Jackson say so
+        }
+        long ts = 0;
+        for (int i = p; i < tsEnd; i++) {
+            ts = ts * 10 + (b[i] - '0');
+        }
+        s.timestamp = ts;
+        p = expect(b, tsEnd, end, VALUE);
+        if (p < 0) {
+            return -1;
+        }
+        int valueEnd;
+        if (p < end && b[p] == '"') {
+            int close = stringEnd(b, p + 1, end);
+            if (close < 0) {
+                return -1;
+            }
+            String v = new String(b, p + 1, close - p - 1, StandardCharsets.ISO_8859_1);
+            switch (v) {
+                case MetricJson.NAN -> s.value = Double.NaN;
+                case MetricJson.POS_INF -> s.value = Double.POSITIVE_INFINITY;
+                case MetricJson.NEG_INF -> s.value = Double.NEGATIVE_INFINITY;
+                default -> {
+                    return -1;
+                }
+            }
+            valueEnd = close + 1;
+        } else {
+            valueEnd = jsonNumberEnd(b, p, end);
+            if (valueEnd < 0) {
+                return -1;
+            }
+            s.value = parseDouble(b, p, valueEnd);
+        }
+        return valueEnd;
     }
 
     /**

@@ -3,7 +3,11 @@ package io.mpipe.common.wire;
 import io.mpipe.common.metric.InvalidMetricException;
 import io.mpipe.common.metric.Metric;
 import io.mpipe.common.metric.MetricRules;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Decodes record values into the three things a store needs for a sample: the canonical series
@@ -17,10 +21,27 @@ import java.nio.charset.StandardCharsets;
  * {@link Metric#seriesKey()} of the decoded metric would be, and a record either decoder refuses
  * is refused with the same field and reason.
  *
+ * <p>Given the record's key too ({@link #decode(byte[], byte[])}), it remembers the series it has
+ * seen: a record of a known series, byte for byte the same as the first one read except for its
+ * timestamp and value, is read by comparing those bytes and reading the timestamp and the value,
+ * and gives the very same key string (its hash already computed, and equal to the one a store holds
+ * by identity). The record key only says where to look; what is compared is the value.
+ *
  * <p>One decoder per thread: it is reused for every record.
  */
 public final class SampleDecoder {
+    /**
+     * Slots of the known-series table: two-way set-associative, each entry about 200 bytes for a series
+     * seen, so at most a few megabytes however many series pass.
+     */
+    static final int KNOWN_SLOTS = 1 << 15;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     private final CanonicalJson.Shape shape = new CanonicalJson.Shape();
+    private final Known[] known = new Known[KNOWN_SLOTS];
+    /** True when the last record was read as a known series (the shape's label bounds are not its). */
+    private boolean fromKnown;
+    private byte[] lastBytes;
     private byte[] keyBuffer = new byte[256];
     private boolean fast;
     private Metric metric;
@@ -36,6 +57,7 @@ public final class SampleDecoder {
      *                               and {@link MetricRules#checkSeriesKey} would
      */
     public void decode(byte[] bytes) {
+        fromKnown = false;
         if (bytes == null || bytes.length > MetricJson.MAX_RECORD_BYTES
                 || !CanonicalJson.scan(bytes, 0, bytes.length, shape) || !buildKey()) {
             full(bytes);
@@ -49,6 +71,111 @@ public final class SampleDecoder {
             metric(); // the rules say exactly what is wrong (and build the metric when nothing is)
         }
         checkKeySize();
+    }
+
+    /**
+     * Decodes one record value as {@link #decode(byte[])} does, with the record's key as a hint:
+     * a record of a series seen before is read without scanning its name and labels again.
+     *
+     * @param keyHint the record's key (the series key its producer claims), or null
+     * @throws MetricDecodeException as {@link #decode(byte[])}
+     */
+    public void decode(byte[] keyHint, byte[] bytes) {
+        if (keyHint == null || bytes == null) {
+            decode(bytes);
+            return;
+        }
+        int h = hash(keyHint);
+        int slot = h & (KNOWN_SLOTS - 2); // two ways: slot and slot + 1
+        Known a = known[slot];
+        Known b = known[slot + 1];
+        Known k = a != null && a.hash == h ? a : b != null && b.hash == h ? b : null;
+        if (k != null && k.matches(bytes, shape) && shape.timestamp < MetricRules.MAX_TIMESTAMP_MS) {
+            k.used = true;
+            fromKnown = true;
+            fast = true;
+            metric = null;
+            lastBytes = bytes;
+            key = k.key;
+            timestamp = shape.timestamp;
+            value = shape.value;
+            return;
+        }
+        decode(bytes); // throws for a record that is not valid: nothing is remembered
+        if (fast) {
+            // a free way, or one not used since both were last wanted by another series (a second chance)
+            Known remembered = new Known(bytes, shape.timestampStart, shape.valueEnd, key, h);
+            if (a == null) {
+                known[slot] = remembered;
+            } else if (b == null) {
+                known[slot + 1] = remembered;
+            } else if (!a.used) {
+                known[slot] = remembered;
+            } else if (!b.used) {
+                known[slot + 1] = remembered;
+            } else {
+                a.used = false;
+                b.used = false;
+            }
+        }
+    }
+
+    /**
+     * A series seen: its first record's bytes before the timestamp and after the value (one array,
+     * so comparing them touches two objects), and its key.
+     */
+    private static final class Known {
+        final byte[] bytes;
+        final int headLength;
+        final String key;
+        final int hash;
+        boolean used;
+
+        Known(byte[] b, int timestampStart, int valueEnd, String key, int hash) {
+            int tail = b.length - valueEnd;
+            this.bytes = new byte[timestampStart + tail];
+            System.arraycopy(b, 0, bytes, 0, timestampStart);
+            System.arraycopy(b, valueEnd, bytes, timestampStart, tail);
+            this.headLength = timestampStart;
+            this.key = key;
+            this.hash = hash;
+        }
+
+        /** True when {@code b} is this series' record with some timestamp and value (read into {@code s}). */
+        boolean matches(byte[] b, CanonicalJson.Shape s) {
+            int n = b.length;
+            int h = headLength;
+            int tail = bytes.length - h;
+            int sampleEnd = n - tail;
+            if (sampleEnd <= h
+                    || !Arrays.equals(b, 0, h, bytes, 0, h)
+                    || !Arrays.equals(b, sampleEnd, n, bytes, h, bytes.length)) {
+                return false;
+            }
+            return CanonicalJson.scanSample(b, h, sampleEnd, s) == sampleEnd;
+        }
+    }
+
+    /**
+     * A hash of the record key, eight bytes at a time: each word multiplied and rotated into the
+     * state, then the state mixed (MurmurHash3's finalizer), so that keys differing in one byte
+     * anywhere land in different slots.
+     */
+    static int hash(byte[] b) {
+        long h = b.length;
+        int i = 0;
+        for (; i + 8 <= b.length; i += 8) {
+            h = Long.rotateLeft(h ^ ((long) LONGS.get(b, i) * 0x9E3779B97F4A7C15L), 31) * 0xBF58476D1CE4E5B9L;
+        }
+        for (; i < b.length; i++) {
+            h = Long.rotateLeft(h ^ (b[i] * 0x9E3779B97F4A7C15L), 31) * 0xBF58476D1CE4E5B9L;
+        }
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return (int) h;
     }
 
     /**
@@ -186,6 +313,10 @@ public final class SampleDecoder {
     /** The record decoded last as a metric. */
     public Metric metric() {
         if (metric == null && fast) {
+            if (fromKnown) {
+                CanonicalJson.scan(lastBytes, 0, lastBytes.length, shape); // the label bounds are those of another record
+                fromKnown = false;
+            }
             try {
                 metric = shape.metric();
             } catch (InvalidMetricException e) {

@@ -52,6 +52,21 @@ class SampleDecoderTest {
         assertThat(actual(b)).as(new String(b, StandardCharsets.UTF_8)).isEqualTo(expected(b));
     }
 
+    /** As {@link #actual}, with a record key as the hint. */
+    private String actual(byte[] keyHint, byte[] b) {
+        try {
+            decoder.decode(keyHint, b);
+        } catch (MetricDecodeException e) {
+            return e.field() + ": " + e.reason();
+        }
+        return decoder.key() + " | " + decoder.timestamp() + " | " + Double.doubleToLongBits(decoder.value())
+                + " | " + decoder.metric();
+    }
+
+    private void check(byte[] keyHint, byte[] b) {
+        assertThat(actual(keyHint, b)).as(new String(b, StandardCharsets.UTF_8)).isEqualTo(expected(b));
+    }
+
     @Test
     void shouldReadWhatTheWriterWritesWithoutTheParser() {
         Metric m = new Metric("hedera_account_balance_tinybars", 1_700_000_000_123L, 1.5e10,
@@ -74,6 +89,82 @@ class SampleDecoderTest {
             byte[] changed = b.clone();
             changed[r.nextInt(b.length)] = special[r.nextInt(special.length)];
             check(changed);
+        }
+    }
+
+    @Test
+    void shouldReadAKnownSeriesFromItsTimestampAndValueAndGiveTheSameKeyString() {
+        Metric first = new Metric("up", 1_700_000_000_000L, 1, Labels.of("job", "node", "instance", "a:9100"));
+        byte[] hint = first.seriesKey().getBytes(StandardCharsets.UTF_8);
+        decoder.decode(hint, MetricJson.encode(first));
+        String key = decoder.key();
+        Metric next = new Metric("up", 1_700_000_015_000L, Double.NaN, first.labels());
+        decoder.decode(hint, MetricJson.encode(next));
+        assertThat(decoder.key()).isSameAs(key);
+        assertThat(decoder.timestamp()).isEqualTo(1_700_000_015_000L);
+        assertThat(decoder.value()).isNaN();
+        assertThat(decoder.metric()).isEqualTo(next);
+        // another series under the same record key is read as what it is
+        Metric other = new Metric("up", 1_700_000_030_000L, 0, Labels.of("job", "node", "instance", "b:9100"));
+        decoder.decode(hint, MetricJson.encode(other));
+        assertThat(decoder.key()).isEqualTo(other.seriesKey());
+        assertThat(decoder.metric()).isEqualTo(other);
+        // the series in use kept its place
+        decoder.decode(hint, MetricJson.encode(next));
+        assertThat(decoder.key()).isSameAs(key);
+    }
+
+    @Test
+    void shouldRememberThousandsOfSeriesWhoseKeysDifferInOneCharacter() {
+        List<Metric> series = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            series.add(new Metric("hedera_account_balance_tinybars", 1_764_000_000_000L, i,
+                    Labels.of("network", "mainnet", "account", "0.0." + (1000 + i), "label", "treasury-" + (i % 10))));
+        }
+        List<String> first = new ArrayList<>();
+        for (Metric m : series) {
+            decoder.decode(m.seriesKey().getBytes(StandardCharsets.UTF_8), MetricJson.encode(m));
+            first.add(decoder.key());
+        }
+        int same = 0;
+        for (int i = 0; i < series.size(); i++) {
+            Metric m = series.get(i);
+            Metric later = new Metric(m.name(), m.timestamp() + 15_000, m.value() + 1, m.labels());
+            decoder.decode(m.seriesKey().getBytes(StandardCharsets.UTF_8), MetricJson.encode(later));
+            assertThat(decoder.key()).isEqualTo(first.get(i));
+            same += decoder.key() == first.get(i) ? 1 : 0;
+        }
+        // 5,000 series in 32,768 slots: only the few that share a slot are read in full again
+        assertThat(same).isGreaterThan(4_800);
+    }
+
+    @Test
+    void shouldAgreeWithTheFullDecoderOnKnownSeriesAndEveryMutationOfThem() {
+        Random r = new Random(7);
+        byte[] special = "\"{}:,.-+eE0 9\\a".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < 5_000; i++) {
+            Metric m = RandomMetrics.next(r);
+            byte[] hint = (r.nextInt(10) == 0 ? "some other key" : m.seriesKey()).getBytes(StandardCharsets.UTF_8);
+            check(hint, MetricJson.encode(m)); // remembered
+            long ts = r.nextLong(MetricRules.MAX_TIMESTAMP_MS);
+            double[] values = {r.nextDouble() * 1e6, -r.nextInt(1000), Double.NaN, Double.NEGATIVE_INFINITY, 0.1};
+            byte[] same = MetricJson.encode(new Metric(m.name(), ts, values[r.nextInt(values.length)], m.labels()));
+            if (r.nextInt(20) == 0) { // a timestamp at or past the bound, which a Metric cannot hold
+                same = new String(same, StandardCharsets.UTF_8).replace("\"timestamp\":" + ts,
+                        "\"timestamp\":" + (MetricRules.MAX_TIMESTAMP_MS + r.nextInt(3) - 1)).getBytes(StandardCharsets.UTF_8);
+            }
+            check(hint, same); // read as the known series
+            check(hint, Arrays.copyOf(same, r.nextInt(same.length)));
+            byte[] changed = same.clone();
+            changed[r.nextInt(same.length)] = special[r.nextInt(special.length)];
+            check(hint, changed);
+            byte[] inserted = new byte[same.length + 1];
+            int at = r.nextInt(same.length);
+            System.arraycopy(same, 0, inserted, 0, at);
+            inserted[at] = special[r.nextInt(special.length)];
+            System.arraycopy(same, at, inserted, at + 1, same.length - at);
+            check(hint, inserted);
+            check(hint, same); // still known after a refused record
         }
     }
 

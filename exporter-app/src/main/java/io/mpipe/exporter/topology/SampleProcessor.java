@@ -21,7 +21,7 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     private final Duration expiryInterval;
-    private final Counter processed;
+    private final RecordCount.Cell processed;
     private final Counter invalid;
     private ProcessorContext<Void, Void> context;
     private WindowedLruStore store;
@@ -29,9 +29,9 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     /** Name and labels, checked, for a series the store does not hold yet. */
     private final Supplier<Metric> newSeries = decoder::metric;
 
-    SampleProcessor(Duration expiryInterval, Counter processed, Counter invalid) {
+    SampleProcessor(Duration expiryInterval, RecordCount processed, Counter invalid) {
         this.expiryInterval = expiryInterval;
-        this.processed = processed;
+        this.processed = processed.cell();
         this.invalid = invalid;
     }
 
@@ -45,12 +45,17 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     @Override
     public void process(Record<byte[], byte[]> record) {
         try {
-            decoder.decode(record.value());
+            decoder.decode(record.key(), record.value());
             store.put(decoder.key(), decoder.timestamp(), decoder.value(), context.currentSystemTimeMs(), newSeries);
         } catch (MetricDecodeException e) {
             invalid.inc(); // the sink dead-letters these; the exporter serves only what is valid
             return;
         }
-        processed.inc();
+        processed.increment();
+    }
+
+    @Override
+    public void close() {
+        processed.close();
     }
 }
