@@ -31,12 +31,17 @@ public final class Batch {
     private int[] partitionOf;
     private int size;
     private final List<String> seriesKeys = new ArrayList<>();
-    private final Map<String, Integer> seriesIndex = new HashMap<>();
+    private final Map<String, Integer> seriesIndex;
     private final Set<Long> partitionStarts = new HashSet<>();
     private long lastPartitionStart = Long.MIN_VALUE;
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final Map<TopicPartition, Integer> partitionIndex = new HashMap<>();
-    private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+    /** Per partition (by index), the next offset to consume; -1 for one with nothing consumed (or dropped). */
+    private long[] nextOffsets = new long[8];
+    private int consumedPartitions;
+    /** The partition of the last record added: records come in runs of one partition. */
+    private TopicPartition lastPartition;
+    private int lastPartitionIndex;
     private final List<DeadLetter> deadLetters = new ArrayList<>();
     private long skippedRetention;
     private boolean deadLettersPublished;
@@ -48,7 +53,18 @@ public final class Batch {
      * @param partitionIntervalMs width of the table's time partitions, to track which ones the rows need
      */
     public Batch(int expectedRows, long partitionIntervalMs) {
+        this(expectedRows, 16, partitionIntervalMs);
+    }
+
+    /**
+     * @param expectedRows        initial capacity
+     * @param expectedSeries      distinct series expected (the last batch's count), so the index of
+     *                            them is not rehashed as it fills
+     * @param partitionIntervalMs width of the table's time partitions, to track which ones the rows need
+     */
+    public Batch(int expectedRows, int expectedSeries, long partitionIntervalMs) {
         int cap = Math.max(16, expectedRows);
+        seriesIndex = new HashMap<>((int) (Math.min(Math.max(16, expectedSeries), cap) / 0.75f) + 1);
         this.partitionIntervalMs = partitionIntervalMs;
         timestamps = new long[cap];
         values = new double[cap];
@@ -57,20 +73,33 @@ public final class Batch {
     }
 
     private int indexOf(TopicPartition tp) {
+        if (tp == lastPartition) {
+            return lastPartitionIndex;
+        }
         Integer i = partitionIndex.get(tp);
         if (i == null) {
             i = partitions.size();
             partitions.add(tp);
             partitionIndex.put(tp, i);
+            if (i == nextOffsets.length) {
+                nextOffsets = Arrays.copyOf(nextOffsets, 2 * i);
+            }
+            nextOffsets[i] = -1;
         }
+        lastPartition = tp;
+        lastPartitionIndex = i;
         return i;
     }
 
-    private void advance(TopicPartition tp, long offset, long nowMs) {
+    private void advance(int partition, long offset, long nowMs) {
         if (createdAtMs < 0) {
             createdAtMs = nowMs;
         }
-        nextOffsets.merge(tp, offset + 1, Math::max);
+        long next = nextOffsets[partition];
+        if (next < 0) {
+            consumedPartitions++;
+        }
+        nextOffsets[partition] = Math.max(next, offset + 1);
     }
 
     /** Adds a sample consumed at {@code offset} of {@code tp}. */
@@ -98,27 +127,28 @@ public final class Batch {
             partitionStarts.add(start);
             lastPartitionStart = start;
         }
+        int partition = indexOf(tp);
         timestamps[size] = ts;
         values[size] = value;
         seriesOf[size] = s;
-        partitionOf[size] = indexOf(tp);
+        partitionOf[size] = partition;
         size++;
         newestTimestamp = Math.max(newestTimestamp, ts);
-        advance(tp, offset, nowMs);
+        advance(partition, offset, nowMs);
     }
 
     /** A record that goes to the dead-letter topic instead. */
     public void addDeadLetter(TopicPartition tp, DeadLetter letter, long nowMs) {
-        indexOf(tp);
+        int partition = indexOf(tp);
         deadLetters.add(letter);
-        advance(tp, letter.offset(), nowMs);
+        advance(partition, letter.offset(), nowMs);
     }
 
     /** A sample older than retention: counted, its offset passed, not stored. */
     public void skipExpired(TopicPartition tp, long offset, long nowMs) {
-        indexOf(tp);
+        int partition = indexOf(tp);
         skippedRetention++;
-        advance(tp, offset, nowMs);
+        advance(partition, offset, nowMs);
     }
 
     /**
@@ -147,13 +177,17 @@ public final class Batch {
         size = w;
         deadLetters.removeIf(d -> revoked.contains(new TopicPartition(d.topic(), d.partition())));
         for (TopicPartition tp : revoked) {
-            nextOffsets.remove(tp);
+            Integer i = partitionIndex.get(tp);
+            if (i != null && nextOffsets[i] >= 0) {
+                nextOffsets[i] = -1;
+                consumedPartitions--;
+            }
         }
         newestTimestamp = Long.MIN_VALUE;
         for (int i = 0; i < size; i++) {
             newestTimestamp = Math.max(newestTimestamp, timestamps[i]);
         }
-        if (nextOffsets.isEmpty()) {
+        if (consumedPartitions == 0) {
             createdAtMs = -1;
         }
     }
@@ -165,7 +199,7 @@ public final class Batch {
 
     /** True when nothing was consumed: no rows, no dead letters, no skipped samples. */
     public boolean isEmpty() {
-        return nextOffsets.isEmpty();
+        return consumedPartitions == 0;
     }
 
     public long timestamp(int row) {
@@ -193,7 +227,13 @@ public final class Batch {
 
     /** Next offset to consume per partition, as stored with the batch. */
     public Map<TopicPartition, Long> nextOffsets() {
-        return Map.copyOf(nextOffsets);
+        Map<TopicPartition, Long> m = new HashMap<>();
+        for (int i = 0; i < partitions.size(); i++) {
+            if (nextOffsets[i] >= 0) {
+                m.put(partitions.get(i), nextOffsets[i]);
+            }
+        }
+        return Map.copyOf(m);
     }
 
     public List<DeadLetter> deadLetters() {

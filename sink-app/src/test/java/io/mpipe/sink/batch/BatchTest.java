@@ -76,6 +76,26 @@ class BatchTest {
     }
 
     @Test
+    void shouldTrackOffsetsOfManyPartitionsNamedByEqualButDistinctObjects() {
+        Batch b = new Batch(4, 100, DAY);
+        for (int i = 0; i < 300; i++) {
+            b.add(new TopicPartition("metrics", i % 12), i, m(i), "m", 0);
+        }
+        Map<TopicPartition, Long> expected = new java.util.HashMap<>();
+        for (int p = 0; p < 12; p++) {
+            expected.put(new TopicPartition("metrics", p), 300L - 12 + p + 1);
+        }
+        assertThat(b.nextOffsets()).isEqualTo(expected);
+        b.removePartitions(List.of(new TopicPartition("metrics", 3)));
+        expected.remove(new TopicPartition("metrics", 3));
+        assertThat(b.nextOffsets()).isEqualTo(expected);
+        b.add(new TopicPartition("metrics", 3), 500, m(500), "m", 0); // assigned again
+        expected.put(new TopicPartition("metrics", 3), 501L);
+        assertThat(b.nextOffsets()).isEqualTo(expected);
+        assertThat(b.size()).isEqualTo(300 - 25 + 1);
+    }
+
+    @Test
     void shouldBeDueWhenFullOrOldEnough() {
         MutableClock clock = new MutableClock();
         BatchPolicy p = new BatchPolicy(3, Duration.ofMillis(100), clock);
