@@ -2,6 +2,7 @@ package io.mpipe.exporter;
 
 import io.mpipe.exporter.store.SeriesPool;
 import io.mpipe.exporter.store.StoreStats;
+import io.mpipe.exporter.topology.RecordCount;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
@@ -13,16 +14,13 @@ import java.util.List;
 
 /** The exporter's own metrics, registered on the registry passed in. */
 public final class ExporterMetrics {
-    public final Counter processed;
+    public final RecordCount processed = new RecordCount();
     public final Counter invalid;
     public final Histogram scrapeSeconds;
     public final Counter queries;
     public final Gauge ready;
 
     public ExporterMetrics(CollectorRegistry registry, SeriesPool pool) {
-        // counted once a record: no exemplar sampling (nothing here is traced), which costs more than the count
-        processed = Counter.build("exporter_records_processed_total", "Records read from the metrics topic into the store")
-                .withoutExemplars().register(registry);
         invalid = Counter.build("exporter_records_invalid_total", "Records that are not valid metrics (skipped)")
                 .register(registry);
         scrapeSeconds = Histogram.build("exporter_scrape_duration_seconds",
@@ -37,6 +35,8 @@ public final class ExporterMetrics {
             @Override
             public List<MetricFamilySamples> collect() {
                 return List.of(
+                        new CounterMetricFamily("exporter_records_processed_total",
+                                "Records read from the metrics topic into the store", processed.get()),
                         new GaugeMetricFamily("exporter_store_series", "Series held in the store", pool.seriesCount()),
                         new GaugeMetricFamily("exporter_store_max_series", "Most series the store holds",
                                 pool.settings().maxSeries()),

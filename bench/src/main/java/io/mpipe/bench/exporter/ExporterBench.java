@@ -13,8 +13,8 @@ import io.mpipe.exporter.ExporterConfig;
 import io.mpipe.exporter.store.SeriesPool;
 import io.mpipe.exporter.store.StoreSettings;
 import io.mpipe.exporter.store.StoreStats;
+import io.mpipe.exporter.topology.RecordCount;
 import io.prometheus.client.CollectorRegistry;
-import io.prometheus.client.Counter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -161,7 +161,7 @@ public final class ExporterBench {
      * itself: collecting the whole registry every 20 ms would render every series of the store
      * each time and take the CPU the measurement is about.
      */
-    static double ingest(Counter processed, long from, long to) throws InterruptedException {
+    static double ingest(RecordCount processed, long from, long to) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         double first = 0;
         long firstAt = 0;

@@ -57,8 +57,10 @@ public final class SeriesWindow {
         return lastUpdateMs;
     }
 
+    /** Slot of the {@code i}th sample, 0 <= i <= size (a subtraction, not a division: it runs for every sample). */
     private int idx(int i) {
-        return (head + i) % ts.length;
+        int j = head + i;
+        return j >= ts.length ? j - ts.length : j;
     }
 
     public long timestampAt(int i) {
@@ -137,7 +139,7 @@ public final class SeriesWindow {
     }
 
     private void dropOldest(int n) {
-        head = (head + n) % ts.length;
+        head = idx(n);
         size -= n;
         if (size == 0) {
             head = 0;

@@ -24,7 +24,7 @@ public final class ExporterTopology {
      * @param expiryInterval how often samples that left the window are dropped
      */
     public record Settings(String topic, SeriesPool pool, StoreRebuilder rebuilder, Duration expiryInterval,
-            Counter processed, Counter invalid) {
+            RecordCount processed, Counter invalid) {
     }
 
     private ExporterTopology() {

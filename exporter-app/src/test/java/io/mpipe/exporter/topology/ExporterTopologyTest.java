@@ -37,7 +37,7 @@ class ExporterTopologyTest {
         StoreStats stats = new StoreStats();
         pool = new SeriesPool(new StoreSettings(Duration.ofMinutes(15), maxSeries, cap, Duration.ofMinutes(5)), stats);
         CollectorRegistry registry = new CollectorRegistry();
-        Counter processed = Counter.build("p_total", "p").register(registry);
+        RecordCount processed = new RecordCount();
         invalid = Counter.build("i_total", "i").register(registry);
         var topology = ExporterTopology.build(new ExporterTopology.Settings("metrics", pool, null,
                 Duration.ofSeconds(30), processed, invalid));
