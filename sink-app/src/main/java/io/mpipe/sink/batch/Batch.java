@@ -210,6 +210,41 @@ public final class Batch {
         return values[row];
     }
 
+    /**
+     * The rows in timestamp order (rows of one millisecond in the order they came): a batch holds
+     * runs of several partitions, each in time order, interleaved. Written in this order, the rows
+     * reach the right edge of a time-first index one after another, where PostgreSQL appends
+     * without descending the tree.
+     */
+    public int[] rowsInTimeOrder() {
+        int[] order = new int[size];
+        if (size == 0) {
+            return order;
+        }
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (int i = 0; i < size; i++) {
+            min = Math.min(min, timestamps[i]);
+            max = Math.max(max, timestamps[i]);
+        }
+        // timestamps are in [1970, 2100), under 2^42 ms, and a batch holds at most a few million rows:
+        // the offset from the oldest and the row number fit in one long, sorted as primitives
+        int rowBits = 32 - Integer.numberOfLeadingZeros(size);
+        if (max - min >= 1L << (63 - rowBits)) {
+            throw new IllegalStateException("batch of " + size + " rows spans " + (max - min) + " ms");
+        }
+        long[] keys = new long[size];
+        for (int i = 0; i < size; i++) {
+            keys[i] = (timestamps[i] - min) << rowBits | i;
+        }
+        Arrays.sort(keys);
+        int mask = (1 << rowBits) - 1;
+        for (int i = 0; i < size; i++) {
+            order[i] = (int) (keys[i] & mask);
+        }
+        return order;
+    }
+
     /** Index of the row's series in {@link #seriesKeys()}. */
     public int seriesOf(int row) {
         return seriesOf[row];

@@ -96,6 +96,33 @@ class BatchTest {
     }
 
     @Test
+    void shouldGiveTheRowsInTimestampOrderKeepingTheOrderOfEqualOnes() {
+        Batch b = new Batch(4, DAY);
+        java.util.Random r = new java.util.Random(3);
+        long[] ts = new long[1_000];
+        for (int i = 0; i < ts.length; i++) {
+            ts[i] = 1_764_000_000_000L + r.nextInt(200);
+            b.add(i % 2 == 0 ? P0 : P1, i, m(ts[i]), "m", 0);
+        }
+        int[] order = b.rowsInTimeOrder();
+        assertThat(order).hasSize(ts.length);
+        assertThat(java.util.Arrays.stream(order).sorted().toArray()).isEqualTo(java.util.stream.IntStream.range(0, 1_000).toArray());
+        for (int i = 1; i < order.length; i++) {
+            assertThat(b.timestamp(order[i])).isGreaterThanOrEqualTo(b.timestamp(order[i - 1]));
+            if (b.timestamp(order[i]) == b.timestamp(order[i - 1])) {
+                assertThat(order[i]).isGreaterThan(order[i - 1]);
+            }
+        }
+        Batch wide = new Batch(4, DAY); // 1970 to 2099 in one batch
+        wide.add(P0, 0, m(4_000_000_000_000L), "m", 0);
+        wide.add(P0, 1, m(0), "m", 0);
+        wide.add(P0, 2, m(4_000_000_000_000L), "m", 0);
+        wide.add(P0, 3, m(1), "m", 0);
+        assertThat(wide.rowsInTimeOrder()).containsExactly(1, 3, 0, 2);
+        assertThat(new Batch(4, DAY).rowsInTimeOrder()).isEmpty();
+    }
+
+    @Test
     void shouldBeDueWhenFullOrOldEnough() {
         MutableClock clock = new MutableClock();
         BatchPolicy p = new BatchPolicy(3, Duration.ofMillis(100), clock);
