@@ -30,5 +30,6 @@ class ConfigExampleTest {
         assertThat(e.store().maxSeries()).isEqualTo(100_000);
         assertThat(e.lag().interval()).hasSeconds(10);
         assertThat(c.kafka().bootstrapServers()).isEqualTo("localhost:9092");
+        assertThat(c.producer().compression()).isEqualTo("lz4");
     }
 }

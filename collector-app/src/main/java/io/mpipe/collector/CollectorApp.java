@@ -118,14 +118,14 @@ public final class CollectorApp implements AutoCloseable {
         return Health.up(d);
     }
 
-    /** Producer properties for the collector and replay: idempotent, acks=all, lz4, tuned batching. */
+    /** Producer properties for the collector and replay: idempotent, acks=all, compressed as configured, tuned batching. */
     public static Properties producerProps(CollectorConfig c, String clientId) {
         CollectorConfig.ProducerSettings p = c.producer();
         Properties props = c.kafka().clientProperties();
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-" + ProcessHandle.current().pid());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, p.compression());
         props.put(ProducerConfig.LINGER_MS_CONFIG, Long.toString(p.linger().toMillis()));
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(p.batchBytes()));
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG,

@@ -37,9 +37,11 @@ public record CollectorConfig(
      * @param deliveryTimeout {@code collector.producer.delivery-timeout}: how long a record may wait for
      *                        the broker before it counts as a send error
      * @param maxBlock        {@code collector.producer.max-block}: how long a send may wait for metadata
+     * @param compression     {@code collector.producer.compression}: how batches are compressed on the
+     *                        wire and in the topic
      */
     public record ProducerSettings(Duration linger, int batchBytes, int maxBuffered, Duration deliveryTimeout,
-            Duration maxBlock) {
+            Duration maxBlock, String compression) {
     }
 
     public CollectorConfig {
@@ -89,6 +91,7 @@ public record CollectorConfig(
                 Duration.ofSeconds(41), Duration.ofDays(1));
         Duration maxBlock = r.duration("collector.producer.max-block", Duration.ofSeconds(5), Duration.ZERO,
                 Duration.ofMinutes(10));
-        return new ProducerSettings(linger, batch, maxBuffered, delivery, maxBlock);
+        String compression = r.choice("collector.producer.compression", "lz4", "none", "lz4", "zstd", "snappy", "gzip");
+        return new ProducerSettings(linger, batch, maxBuffered, delivery, maxBlock, compression);
     }
 }
