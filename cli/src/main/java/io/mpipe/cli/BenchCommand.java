@@ -138,11 +138,20 @@ final class BenchCommand implements Runnable {
         @Option(names = "--series", defaultValue = "10000", description = "Distinct series (default ${DEFAULT-VALUE}).")
         int series;
 
+        @Option(names = "--compression", defaultValue = "none", paramLabel = "none|lz4|zstd|snappy|gzip",
+                description = "The collector's producer compression (default ${DEFAULT-VALUE}: broker, clients and"
+                        + " database share the machine, so compression only costs CPU; the services default to lz4).")
+        String compression;
+
         @picocli.CommandLine.Mixin
         Target target;
 
         @Override
         public Integer call() throws Exception {
+            if (!java.util.List.of("none", "lz4", "zstd", "snappy", "gzip").contains(compression)) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--compression: '"
+                        + compression + "' is not one of none, lz4, zstd, snappy, gzip");
+            }
             java.time.Duration d;
             try {
                 d = io.mpipe.common.config.Durations.parse(duration);
@@ -155,7 +164,7 @@ final class BenchCommand implements Runnable {
                         "--rate must be positive, --series at least 10, --duration at least 1s");
             }
             io.mpipe.bench.e2e.E2eBench.run(new io.mpipe.bench.e2e.E2eBench.Options(d, rate, series, target.bootstrap,
-                    target.json));
+                    target.json, compression));
             return Pipeline.OK;
         }
     }

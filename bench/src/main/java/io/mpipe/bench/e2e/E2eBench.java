@@ -45,19 +45,23 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 public final class E2eBench {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Options of a run. */
-    public record Options(Duration duration, double rate, int series, String bootstrap, Path json) {
+    /**
+     * Options of a run.
+     *
+     * @param compression the collector's {@code collector.producer.compression}
+     */
+    public record Options(Duration duration, double rate, int series, String bootstrap, Path json, String compression) {
     }
 
     /** One step of the rate search. */
     public record Step(double rate, double produced, double stored, long backlog, double exported,
-            long exporterBacklog, boolean sustained) {
+            long exporterBacklog, boolean sustained, double jitBusy) {
     }
 
     /** Results; JSON field names as the issue asks. */
     public record Result(double sustained, double rawCopy, double producerLimit, double consumerLimit,
             double latencyRate, double commitP50, double commitP95, double commitP99, double visibleP50,
-            double visibleP99, List<Step> steps, int series) {
+            double visibleP99, List<Step> steps, int series, String compression) {
         public Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("sustained_metrics_per_s", Math.round(sustained));
@@ -83,10 +87,12 @@ public final class E2eBench {
                 x.put("exported_per_s", Math.round(st.exported()));
                 x.put("exporter_backlog", st.exporterBacklog());
                 x.put("sustained", st.sustained());
+                x.put("jit_busy", BenchOutput.round3(st.jitBusy()));
                 s.add(x);
             }
             m.put("steps", s);
             m.put("series", series);
+            m.put("compression", compression);
             m.put("machine", BenchOutput.machine());
             m.put("at", Instant.now().toString());
             return m;
@@ -100,7 +106,7 @@ public final class E2eBench {
         // the step search stops where a default run (20 s of latency) would pass 3 minutes
         long deadline = System.nanoTime() + Duration.ofSeconds(150).plus(o.duration()).toNanos();
         try (BenchEnvironment env = BenchEnvironment.start(o.bootstrap())) {
-            Limits limits = limits(env, o.series());
+            Limits limits = limits(env, o.series(), o.compression());
 
             // the pipeline
             String topic = "e2e-" + System.currentTimeMillis();
@@ -149,7 +155,7 @@ public final class E2eBench {
                 BenchOutput.progress(String.format("latency: %,.0f metrics/s for %d s", o.rate(),
                         o.duration().toSeconds()));
                 Histogram visible = new Histogram(3_600_000L, 3);
-                try (CollectorApp collector = CollectorApp.start(collectorConfig(env, topic, o.rate(), o.series()),
+                try (CollectorApp collector = CollectorApp.start(collectorConfig(env, topic, o.rate(), o.series(), o.compression()),
                         new CollectorRegistry())) {
                     sleep(Duration.ofSeconds(3)); // warm-up, not measured
                     measuring.set(true);
@@ -159,17 +165,22 @@ public final class E2eBench {
                 BenchOutput.progress(String.format("commit p99 %.1f ms, visible p99 %.1f ms",
                         (double) commits.getValueAtPercentile(99), (double) visible.getValueAtPercentile(99)));
 
+                // warm-up at a rate beyond what the search will reach, not judged: the code the
+                // pipeline runs at high rates (bigger polls, batches and requests) is compiled by
+                // the JIT here, not during the steps
+                Duration stepTime = Duration.ofSeconds(15);
+                warmUp(env, topic, o.series(), o.compression(), Duration.ofSeconds(20), sinkRegistry, exporter);
+
                 // the highest rate the pipeline keeps up with
                 List<Step> steps = new ArrayList<>();
                 double sustained = 0;
-                double rate = 50_000;
-                Duration stepTime = Duration.ofSeconds(15);
+                double rate = 75_000;
                 for (int i = 0; i < 7 && rate <= 1_000_000; i++) {
                     if (!timeFor(stepTime, deadline)) {
                         break;
                     }
                     drain(sinkRegistry, exporter, Duration.ofSeconds(60));
-                    Step step = step(env, topic, rate, o.series(), stepTime, sinkRegistry, exporter);
+                    Step step = step(env, topic, rate, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
                     steps.add(step);
                     progress(step);
                     if (!step.sustained()) {
@@ -183,7 +194,7 @@ public final class E2eBench {
                     // one more step halfway between the last rate kept up with and the first one not
                     double mid = (last.rate() / 1.5 + last.rate()) / 2;
                     drain(sinkRegistry, exporter, Duration.ofSeconds(60));
-                    Step step = step(env, topic, mid, o.series(), stepTime, sinkRegistry, exporter);
+                    Step step = step(env, topic, mid, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
                     steps.add(step);
                     progress(step);
                     if (step.sustained()) {
@@ -193,7 +204,7 @@ public final class E2eBench {
                 Result r = new Result(sustained, limits.rawCopy(), limits.producer(), limits.consumer(), o.rate(),
                         commits.getValueAtPercentile(50), commits.getValueAtPercentile(95),
                         commits.getValueAtPercentile(99), visible.getValueAtPercentile(50),
-                        visible.getValueAtPercentile(99), steps, o.series());
+                        visible.getValueAtPercentile(99), steps, o.series(), o.compression());
                 print(r);
                 if (o.json() != null) {
                     BenchOutput.writeJson(o.json(), r.json());
@@ -211,7 +222,7 @@ public final class E2eBench {
      * Measures the limits in a method of their own, so the half million rows they use are garbage
      * before the pipeline runs (held, they would lengthen every collection pause it sees).
      */
-    static Limits limits(BenchEnvironment env, int series) throws Exception {
+    static Limits limits(BenchEnvironment env, int series, String compression) throws Exception {
         int limitRows = 500_000;
         SyntheticRows rows = new SyntheticRows(limitRows, series);
         List<Metric> metrics = new ArrayList<>(limitRows);
@@ -220,7 +231,7 @@ public final class E2eBench {
         }
         String limitTopic = "e2e-limits-" + System.currentTimeMillis();
         env.createTopics(limitTopic);
-        CollectorConfig limitsConfig = collectorConfig(env, limitTopic, 0, series);
+        CollectorConfig limitsConfig = collectorConfig(env, limitTopic, 0, series, compression);
         BenchOutput.progress("limit 1/3: the producer alone (after a warm-up of 200,000 records)");
         // a cold producer in a fresh JVM measures the JIT compiler, not the producer
         ReplayBench.producerAlone(limitsConfig, limitTopic, metrics.subList(0, 200_000));
@@ -246,8 +257,9 @@ public final class E2eBench {
 
     static void progress(Step step) {
         BenchOutput.progress(String.format("step %,.0f/s: produced %,.0f/s, stored %,.0f/s, backlog %,d, exported %,.0f/s,"
-                + " exporter backlog %,d -> %s", step.rate(), step.produced(), step.stored(), step.backlog(),
-                step.exported(), step.exporterBacklog(), step.sustained() ? "kept up" : "fell behind"));
+                + " exporter backlog %,d, JIT compiling %.0f %% of the time -> %s", step.rate(), step.produced(),
+                step.stored(), step.backlog(), step.exported(), step.exporterBacklog(), 100 * step.jitBusy(),
+                step.sustained() ? "kept up" : "fell behind"));
     }
 
     static void print(Result r) {
@@ -271,11 +283,13 @@ public final class E2eBench {
                         s.produced(), s.backlog(), s.exported(), s.exporterBacklog(),
                         s.sustained() ? "kept up" : "fell behind")});
         }
-        BenchOutput.table(String.format("bench e2e: %,d series, broker and PostgreSQL on the same machine", r.series()),
+        BenchOutput.table(String.format("bench e2e: %,d series, compression %s, broker and PostgreSQL on the same machine",
+                r.series(), r.compression()),
                 t);
     }
 
-    static CollectorConfig collectorConfig(BenchEnvironment env, String topic, double rate, int series) {
+    static CollectorConfig collectorConfig(BenchEnvironment env, String topic, double rate, int series,
+            String compression) {
         return CollectorConfig.load(ConfigSource.parse("""
                 kafka:
                   bootstrap-servers: %s
@@ -289,7 +303,10 @@ public final class E2eBench {
                     series: %d
                     names: 10
                     interval: 5ms
-                """.formatted(env.bootstrapServers(), topic, rate > 0, Math.max(rate, 1), series), Map.of()));
+                  producer:
+                    compression: %s
+                """.formatted(env.bootstrapServers(), topic, rate > 0, Math.max(rate, 1), series, compression),
+                Map.of()));
     }
 
     static double consumeAll(BenchEnvironment env, String topic, int expected) {
@@ -343,18 +360,48 @@ public final class E2eBench {
         }
     }
 
+    /** Rate of the warm-up before the step search. */
+    static final double WARM_UP_RATE = 250_000;
+
+    /**
+     * Runs the collector at {@link #WARM_UP_RATE} for {@code d}, then waits for the consumers to
+     * take in what it left; reports how busy the JIT compiler was (a share of one core).
+     */
+    static void warmUp(BenchEnvironment env, String topic, int series, String compression, Duration d, CollectorRegistry sinkRegistry,
+            ExporterApp exporter) throws Exception {
+        BenchOutput.progress(String.format("warm-up: %,.0f metrics/s for %d s, not judged", WARM_UP_RATE,
+                d.toSeconds()));
+        long jit0 = jitMillis();
+        long t0 = System.nanoTime();
+        try (CollectorApp c = CollectorApp.start(collectorConfig(env, topic, WARM_UP_RATE, series, compression),
+                new CollectorRegistry())) {
+            sleep(d);
+        }
+        drain(sinkRegistry, exporter, Duration.ofSeconds(60));
+        BenchOutput.progress(String.format("warm-up done; the JIT compiler was busy %.0f %% of the time",
+                100.0 * (jitMillis() - jit0) / ((System.nanoTime() - t0) / 1e6)));
+    }
+
+    /** Time the JIT compiler threads spent compiling so far, in ms (0 when the JVM does not say). */
+    static long jitMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+    }
+
     /**
      * One step: the collector at {@code rate} for {@code d}; the first third is ramp, the rest is
      * measured. Kept up means the collector made the rate, and both consumers (the sink into
      * PostgreSQL, the exporter into its store) took in what came, with at most one second of it
      * waiting at the end.
      */
-    static Step step(BenchEnvironment env, String topic, double rate, int series, Duration d,
+    static Step step(BenchEnvironment env, String topic, double rate, int series, String compression, Duration d,
             CollectorRegistry sinkRegistry, ExporterApp exporter) throws Exception {
         CollectorRegistry cr = new CollectorRegistry();
+        long jit0 = jitMillis();
+        long start = System.nanoTime();
         double storedBefore = stored(sinkRegistry);
         double exportedBefore = exported(exporter);
-        try (CollectorApp c = CollectorApp.start(collectorConfig(env, topic, rate, series), cr)) {
+        try (CollectorApp c = CollectorApp.start(collectorConfig(env, topic, rate, series, compression), cr)) {
             sleep(d.dividedBy(3)); // ramp
             double p0 = produced(cr);
             double s0 = stored(sinkRegistry);
@@ -374,7 +421,8 @@ public final class E2eBench {
             boolean ok = produced >= 0.95 * rate
                     && stored >= 0.97 * produced && backlog <= rate
                     && exported >= 0.97 * produced && exporterBacklog <= rate;
-            return new Step(rate, produced, stored, backlog, exported, exporterBacklog, ok);
+            double jit = (jitMillis() - jit0) / ((System.nanoTime() - start) / 1e6);
+            return new Step(rate, produced, stored, backlog, exported, exporterBacklog, ok, jit);
         }
     }
 
