@@ -165,17 +165,21 @@ public final class E2eBench {
                 BenchOutput.progress(String.format("commit p99 %.1f ms, visible p99 %.1f ms",
                         (double) commits.getValueAtPercentile(99), (double) visible.getValueAtPercentile(99)));
 
-                // warm-up at a rate beyond what the search will reach, not judged: the code the
-                // pipeline runs at high rates (bigger polls, batches and requests) is compiled by
-                // the JIT here, not during the steps
+                // warm-up near the top of the search, not judged: the code the pipeline runs at high
+                // rates (bigger polls, batches and requests) is compiled by the JIT here, not
+                // during the steps
                 Duration stepTime = Duration.ofSeconds(15);
-                warmUp(env, topic, o.series(), o.compression(), Duration.ofSeconds(20), sinkRegistry, exporter);
+                warmUp(env, topic, o.series(), o.compression(), WARM_UP, sinkRegistry, exporter);
 
-                // the highest rate the pipeline keeps up with
+                // the highest rate the pipeline keeps up with: from 112,500/s up by half while kept
+                // up (down by a third while not), then once halfway between the last rate kept up
+                // with and the first one not
                 List<Step> steps = new ArrayList<>();
                 double sustained = 0;
-                double rate = 75_000;
-                for (int i = 0; i < 7 && rate <= 1_000_000; i++) {
+                double keptUp = 0;
+                double fellBehind = 0;
+                double rate = 112_500;
+                for (int i = 0; i < 8 && rate <= 1_000_000 && rate >= 1_000; i++) {
                     if (!timeFor(stepTime, deadline)) {
                         break;
                     }
@@ -183,16 +187,23 @@ public final class E2eBench {
                     Step step = step(env, topic, rate, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
                     steps.add(step);
                     progress(step);
-                    if (!step.sustained()) {
-                        break;
+                    if (step.sustained()) {
+                        sustained = Math.max(sustained, step.produced());
+                        keptUp = rate;
+                        if (fellBehind > 0) {
+                            break;
+                        }
+                        rate *= 1.5;
+                    } else {
+                        fellBehind = rate;
+                        if (keptUp > 0) {
+                            break;
+                        }
+                        rate /= 1.5;
                     }
-                    sustained = Math.max(sustained, step.produced());
-                    rate *= 1.5;
                 }
-                Step last = steps.isEmpty() ? null : steps.get(steps.size() - 1);
-                if (last != null && !last.sustained() && steps.size() > 1 && timeFor(stepTime, deadline)) {
-                    // one more step halfway between the last rate kept up with and the first one not
-                    double mid = (last.rate() / 1.5 + last.rate()) / 2;
+                if (keptUp > 0 && fellBehind > keptUp && timeFor(stepTime, deadline)) {
+                    double mid = (keptUp + fellBehind) / 2;
                     drain(sinkRegistry, exporter, Duration.ofSeconds(60));
                     Step step = step(env, topic, mid, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
                     steps.add(step);
@@ -360,8 +371,9 @@ public final class E2eBench {
         }
     }
 
-    /** Rate of the warm-up before the step search. */
-    static final double WARM_UP_RATE = 250_000;
+    /** Rate and length of the warm-up before the step search. */
+    static final double WARM_UP_RATE = 200_000;
+    static final Duration WARM_UP = Duration.ofSeconds(35);
 
     /**
      * Runs the collector at {@link #WARM_UP_RATE} for {@code d}, then waits for the consumers to
