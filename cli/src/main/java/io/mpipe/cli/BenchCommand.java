@@ -138,9 +138,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--series", defaultValue = "10000", description = "Distinct series (default ${DEFAULT-VALUE}).")
         int series;
 
-        @Option(names = "--compression", defaultValue = "none", paramLabel = "none|lz4|zstd|snappy|gzip",
-                description = "The collector's producer compression (default ${DEFAULT-VALUE}: broker, clients and"
-                        + " database share the machine, so compression only costs CPU; the services default to lz4).")
+        @Option(names = "--compression", defaultValue = "lz4", paramLabel = "none|lz4|zstd|snappy|gzip",
+                description = "The collector's producer compression (default ${DEFAULT-VALUE}, as the collector's).")
         String compression;
 
         @picocli.CommandLine.Mixin
