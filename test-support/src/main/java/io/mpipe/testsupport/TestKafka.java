@@ -56,10 +56,23 @@ public final class TestKafka {
         return name;
     }
 
+    /**
+     * Creates the topic and waits until every partition has a leader: a produce to a partition
+     * whose leader the broker has not taken up yet is refused (NOT_LEADER_OR_FOLLOWER), and an
+     * idempotent producer's retry of it can then be refused as out of sequence until it times out.
+     */
     public void createTopic(String name, int partitions, Map<String, String> configs) {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
                     .all().get(30, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name)
+                    .partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("topic " + name + " has partitions without a leader after 30 s");
+                }
+                Thread.sleep(20);
+            }
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("creating topic " + name, e);
         } catch (InterruptedException e) {

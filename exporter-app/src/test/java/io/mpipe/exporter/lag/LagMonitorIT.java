@@ -59,10 +59,16 @@ class LagMonitorIT {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
                 new ByteArraySerializer())) {
+            List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>();
             for (int i = 0; i < n; i++) {
-                producer.send(new ProducerRecord<>(topic, partition, firstTs + i * stepMs, null, new byte[] {1}));
+                sent.add(producer.send(new ProducerRecord<>(topic, partition, firstTs + i * stepMs, null, new byte[] {1})));
             }
             producer.flush();
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get(); // a record not delivered fails the test here, not as a wrong lag later
+            }
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("producing to " + topic + "-" + partition, e);
         }
     }
 
