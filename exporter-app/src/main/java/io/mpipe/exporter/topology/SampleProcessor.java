@@ -21,7 +21,9 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     private final Duration expiryInterval;
-    private final RecordCount.Cell processed;
+    private final RecordCount count;
+    /** This processor's part of the count, from init to close (Kafka Streams may init a processor again). */
+    private RecordCount.Cell processed;
     private final Counter invalid;
     private ProcessorContext<Void, Void> context;
     private WindowedLruStore store;
@@ -31,13 +33,14 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
 
     SampleProcessor(Duration expiryInterval, RecordCount processed, Counter invalid) {
         this.expiryInterval = expiryInterval;
-        this.processed = processed.cell();
+        this.count = processed;
         this.invalid = invalid;
     }
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
         this.context = context;
+        this.processed = count.cell();
         this.store = context.getStateStore(ExporterTopology.STORE);
         context.schedule(expiryInterval, PunctuationType.WALL_CLOCK_TIME, now -> store.pool().expire(now));
     }
@@ -56,6 +59,9 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
 
     @Override
     public void close() {
-        processed.close();
+        if (processed != null) {
+            processed.close();
+            processed = null;
+        }
     }
 }
