@@ -227,11 +227,19 @@ public final class Batch {
             min = Math.min(min, timestamps[i]);
             max = Math.max(max, timestamps[i]);
         }
-        // timestamps are in [1970, 2100), under 2^42 ms, and a batch holds at most a few million rows:
-        // the offset from the oldest and the row number fit in one long, sorted as primitives
+        // timestamps are in [1970, 2100), under 2^42 ms: up to 2^21 rows, the offset from the
+        // oldest and the row number fit in one long, sorted as primitives
         int rowBits = 32 - Integer.numberOfLeadingZeros(size);
-        if (max - min >= 1L << (63 - rowBits)) {
-            throw new IllegalStateException("batch of " + size + " rows spans " + (max - min) + " ms");
+        if (max - min >= 1L << (63 - rowBits)) { // a batch of millions of rows decades apart
+            Integer[] boxed = new Integer[size];
+            for (int i = 0; i < size; i++) {
+                boxed[i] = i;
+            }
+            Arrays.sort(boxed, (x, y) -> Long.compare(timestamps[x], timestamps[y])); // stable
+            for (int i = 0; i < size; i++) {
+                order[i] = boxed[i];
+            }
+            return order;
         }
         long[] keys = new long[size];
         for (int i = 0; i < size; i++) {

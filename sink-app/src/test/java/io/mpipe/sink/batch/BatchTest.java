@@ -120,6 +120,17 @@ class BatchTest {
         wide.add(P0, 3, m(1), "m", 0);
         assertThat(wide.rowsInTimeOrder()).containsExactly(1, 3, 0, 2);
         assertThat(new Batch(4, DAY).rowsInTimeOrder()).isEmpty();
+        // 2^21 rows from 1970 and 2099: too many to pack beside that span, still ordered
+        int n = 1 << 21;
+        Batch huge = new Batch(n, 365 * DAY);
+        for (int i = 0; i < n; i++) {
+            huge.add(P0, i, "m", i % 3 == 0 ? 4_000_000_000_000L + i : i, 1.0, 0);
+        }
+        int[] hugeOrder = huge.rowsInTimeOrder();
+        for (int i = 1; i < n; i++) {
+            assertThat(huge.timestamp(hugeOrder[i]) >= huge.timestamp(hugeOrder[i - 1])).isTrue();
+        }
+        assertThat(huge.timestamp(hugeOrder[n - 1])).isEqualTo(4_000_000_000_000L + n - 1 - (n - 1) % 3);
     }
 
     @Test
