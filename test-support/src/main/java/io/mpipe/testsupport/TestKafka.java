@@ -66,8 +66,7 @@ public final class TestKafka {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
                     .all().get(30, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name)
-                    .partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+            while (!led(admin, name)) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("topic " + name + " has partitions without a leader after 30 s");
                 }
@@ -78,6 +77,20 @@ public final class TestKafka {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** True when the broker knows the topic and every partition has a leader. */
+    private static boolean led(Admin admin, String topic)
+            throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        try {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
+                    .partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                return false; // created, not yet in the broker's metadata
+            }
+            throw e;
         }
     }
 
