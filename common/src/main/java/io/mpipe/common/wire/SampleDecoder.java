@@ -105,15 +105,9 @@ public final class SampleDecoder {
         decode(bytes); // throws for a record that is not valid: nothing is remembered
         if (fast) {
             // a free way, or one not used since both were last wanted by another series (a second chance)
-            Known remembered = new Known(bytes, shape.timestampStart, shape.valueEnd, key, h);
-            if (a == null) {
-                known[slot] = remembered;
-            } else if (b == null) {
-                known[slot + 1] = remembered;
-            } else if (!a.used) {
-                known[slot] = remembered;
-            } else if (!b.used) {
-                known[slot + 1] = remembered;
+            int way = a == null ? slot : b == null ? slot + 1 : !a.used ? slot : !b.used ? slot + 1 : -1;
+            if (way >= 0) {
+                known[way] = new Known(bytes, shape.timestampStart, shape.valueEnd, key, h);
             } else {
                 a.used = false;
                 b.used = false;
