@@ -147,9 +147,10 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!java.util.List.of("none", "lz4", "zstd", "snappy", "gzip").contains(compression)) {
+            String[] types = io.mpipe.collector.CollectorConfig.COMPRESSION_TYPES;
+            if (!java.util.List.of(types).contains(compression)) {
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--compression: '"
-                        + compression + "' is not one of none, lz4, zstd, snappy, gzip");
+                        + compression + "' is not one of " + String.join(", ", types));
             }
             java.time.Duration d;
             try {

@@ -26,6 +26,8 @@ public record CollectorConfig(
 
     public static final String[] SECTIONS = {"kafka", "logging", "collector"};
     public static final int DEFAULT_PORT = 9401;
+    /** What {@code collector.producer.compression} may be: the Kafka producer's compression types. */
+    public static final String[] COMPRESSION_TYPES = {"none", "lz4", "zstd", "snappy", "gzip"};
 
     /**
      * The producer's tuning.
@@ -91,7 +93,7 @@ public record CollectorConfig(
                 Duration.ofSeconds(41), Duration.ofDays(1));
         Duration maxBlock = r.duration("collector.producer.max-block", Duration.ofSeconds(5), Duration.ZERO,
                 Duration.ofMinutes(10));
-        String compression = r.choice("collector.producer.compression", "lz4", "none", "lz4", "zstd", "snappy", "gzip");
+        String compression = r.choice("collector.producer.compression", "lz4", COMPRESSION_TYPES);
         return new ProducerSettings(linger, batch, maxBuffered, delivery, maxBlock, compression);
     }
 }

@@ -377,7 +377,7 @@ public final class E2eBench {
 
     /**
      * Runs the collector at {@link #WARM_UP_RATE} for {@code d}, then waits for the consumers to
-     * take in what it left; reports how busy the JIT compiler was (a share of one core).
+     * take in what it left; reports how busy the JIT compiler was ({@link #jitShare}).
      */
     static void warmUp(BenchEnvironment env, String topic, int series, String compression, Duration d, CollectorRegistry sinkRegistry,
             ExporterApp exporter) throws Exception {
@@ -391,7 +391,15 @@ public final class E2eBench {
         }
         drain(sinkRegistry, exporter, Duration.ofSeconds(60));
         BenchOutput.progress(String.format("warm-up done; the JIT compiler was busy %.0f %% of the time",
-                100.0 * (jitMillis() - jit0) / ((System.nanoTime() - t0) / 1e6)));
+                100 * jitShare(jit0, t0)));
+    }
+
+    /**
+     * The JIT compiler threads' compile time since {@code jitMillis0} over the wall time since
+     * {@code nanos0} (summed over the compiler threads, so it can pass 1).
+     */
+    static double jitShare(long jitMillis0, long nanos0) {
+        return (jitMillis() - jitMillis0) / ((System.nanoTime() - nanos0) / 1e6);
     }
 
     /** Time the JIT compiler threads spent compiling so far, in ms (0 when the JVM does not say). */
@@ -433,7 +441,7 @@ public final class E2eBench {
             boolean ok = produced >= 0.95 * rate
                     && stored >= 0.97 * produced && backlog <= rate
                     && exported >= 0.97 * produced && exporterBacklog <= rate;
-            double jit = (jitMillis() - jit0) / ((System.nanoTime() - start) / 1e6);
+            double jit = jitShare(jit0, start);
             return new Step(rate, produced, stored, backlog, exported, exporterBacklog, ok, jit);
         }
     }
