@@ -211,10 +211,76 @@ public final class Batch {
     }
 
     /**
-     * The rows in timestamp order (rows of one millisecond in the order they came): a batch holds
-     * runs of several partitions, each in time order, interleaved. Written in this order, the rows
-     * reach the right edge of a time-first index one after another, where PostgreSQL appends
-     * without descending the tree.
+     * The rows in the order of the samples' primary key, (timestamp, series id), given the id of
+     * each series of {@link #seriesKeys()}; rows of one key stay in the order they came. A batch
+     * holds runs of several partitions, each in time order, interleaved, and many series may share
+     * a millisecond (a scrape stamps all its series alike). Written in key order, every row goes
+     * to the right edge of the time-first index, where PostgreSQL appends without descending the
+     * tree. In time order alone, a row of the same millisecond as the first row of the rightmost
+     * index page but of a lower series id belongs before that page, and descends from the root.
+     */
+    public int[] rowsInKeyOrder(long[] seriesIds) {
+        int[] order = rowsInTimeOrder();
+        int longest = 0;
+        for (int from = 0, to; from < size; from = to) {
+            to = endOfRun(order, from);
+            longest = Math.max(longest, to - from);
+        }
+        if (longest < 2) {
+            return order;
+        }
+        long[] keys = new long[longest];
+        int[] run = new int[longest];
+        for (int from = 0, to; from < size; from = to) {
+            to = endOfRun(order, from);
+            if (to - from > 1) {
+                sortBySeries(order, from, to, seriesIds, keys, run);
+            }
+        }
+        return order;
+    }
+
+    /** The end of the run of rows of one timestamp that starts at {@code order[from]}. */
+    private int endOfRun(int[] order, int from) {
+        long ts = timestamps[order[from]];
+        int to = from + 1;
+        while (to < size && timestamps[order[to]] == ts) {
+            to++;
+        }
+        return to;
+    }
+
+    /** Sorts {@code order[from, to)}, rows of one timestamp, by series id, stable. */
+    private void sortBySeries(int[] order, int from, int to, long[] seriesIds, long[] keys, int[] run) {
+        int n = to - from;
+        // an id below 2^(63 - bits) packs beside the row's place in the run, sorted as primitives
+        int posBits = 32 - Integer.numberOfLeadingZeros(n);
+        long limit = 1L << (63 - posBits);
+        for (int k = 0; k < n; k++) {
+            run[k] = order[from + k];
+            long id = seriesIds[seriesOf[run[k]]];
+            if (id < 0 || id >= limit) {
+                Integer[] boxed = new Integer[n];
+                for (int j = 0; j < n; j++) {
+                    boxed[j] = order[from + j];
+                }
+                Arrays.sort(boxed, (x, y) -> Long.compare(seriesIds[seriesOf[x]], seriesIds[seriesOf[y]])); // stable
+                for (int j = 0; j < n; j++) {
+                    order[from + j] = boxed[j];
+                }
+                return;
+            }
+            keys[k] = id << posBits | k;
+        }
+        Arrays.sort(keys, 0, n);
+        int mask = (1 << posBits) - 1;
+        for (int k = 0; k < n; k++) {
+            order[from + k] = run[(int) (keys[k] & mask)];
+        }
+    }
+
+    /**
+     * The rows in timestamp order (rows of one millisecond in the order they came).
      */
     public int[] rowsInTimeOrder() {
         int[] order = new int[size];

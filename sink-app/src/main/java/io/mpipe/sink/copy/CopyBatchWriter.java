@@ -16,7 +16,7 @@ import org.postgresql.copy.CopyManager;
 /**
  * Writes one batch, exactly once: dead letters acknowledged by the broker, series resolved (their
  * own transaction), partitions ensured, then in one transaction the samples by binary COPY, in
- * timestamp order, and the batch's offsets. Either all of a batch's rows and its offsets are committed, or none.
+ * primary-key order, and the batch's offsets. Either all of a batch's rows and its offsets are committed, or none.
  *
  * <p>Used by one thread at a time.
  */
@@ -131,7 +131,7 @@ public final class CopyBatchWriter {
             buf = new byte[Math.max(need, buf.length * 2)];
         }
         int pos = SampleRowEncoder.header(buf, 0);
-        for (int i : b.rowsInTimeOrder()) {
+        for (int i : b.rowsInKeyOrder(ids)) {
             pos = SampleRowEncoder.row(buf, pos, ids[b.seriesOf(i)], b.timestamp(i), b.value(i));
         }
         return SampleRowEncoder.trailer(buf, pos);

@@ -134,6 +134,45 @@ class BatchTest {
     }
 
     @Test
+    void shouldGiveTheRowsInPrimaryKeyOrderKeepingTheOrderOfEqualKeys() {
+        Batch b = new Batch(4, DAY);
+        java.util.Random r = new java.util.Random(5);
+        int series = 50;
+        long[] ids = new long[series];
+        for (int s = 0; s < series; s++) {
+            ids[s] = 1 + r.nextInt(1_000_000); // ids in no relation to the order series first came in
+        }
+        for (int i = 0; i < 3_000; i++) {
+            b.add(i % 3 == 0 ? P0 : P1, i, "s" + r.nextInt(series), 1_764_000_000_000L + r.nextInt(20), i, 0);
+        }
+        long[] idsBySeries = b.seriesKeys().stream().mapToLong(k -> ids[Integer.parseInt(k.substring(1))]).toArray();
+        int[] order = b.rowsInKeyOrder(idsBySeries);
+        assertThat(java.util.Arrays.stream(order).sorted().toArray()).isEqualTo(java.util.stream.IntStream.range(0, 3_000).toArray());
+        for (int i = 1; i < order.length; i++) {
+            int prev = order[i - 1];
+            int cur = order[i];
+            long idPrev = idsBySeries[b.seriesOf(prev)];
+            long idCur = idsBySeries[b.seriesOf(cur)];
+            assertThat(b.timestamp(cur)).isGreaterThanOrEqualTo(b.timestamp(prev));
+            if (b.timestamp(cur) == b.timestamp(prev)) {
+                assertThat(idCur).isGreaterThanOrEqualTo(idPrev);
+                if (idCur == idPrev) {
+                    assertThat(cur).isGreaterThan(prev); // a duplicate sample keeps its place
+                }
+            }
+        }
+        // ids too large to pack beside a position are ordered all the same
+        Batch big = new Batch(4, DAY);
+        big.add(P0, 0, "a", 7, 1.0, 0);
+        big.add(P0, 1, "b", 7, 1.0, 0);
+        big.add(P0, 2, "c", 7, 1.0, 0);
+        big.add(P0, 3, "a", 7, 1.0, 0);
+        big.add(P0, 4, "c", 6, 1.0, 0);
+        assertThat(big.rowsInKeyOrder(new long[] {Long.MAX_VALUE, -1, Long.MAX_VALUE - 1})).containsExactly(4, 1, 2, 0, 3);
+        assertThat(big.rowsInKeyOrder(new long[] {3, 1, 2})).containsExactly(4, 1, 2, 0, 3);
+    }
+
+    @Test
     void shouldBeDueWhenFullOrOldEnough() {
         MutableClock clock = new MutableClock();
         BatchPolicy p = new BatchPolicy(3, Duration.ofMillis(100), clock);
