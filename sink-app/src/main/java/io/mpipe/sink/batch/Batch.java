@@ -221,19 +221,16 @@ public final class Batch {
      */
     public int[] rowsInKeyOrder(long[] seriesIds) {
         int[] order = rowsInTimeOrder();
-        int longest = 0;
+        long[] keys = new long[0];
+        int[] run = new int[0];
         for (int from = 0, to; from < size; from = to) {
             to = endOfRun(order, from);
-            longest = Math.max(longest, to - from);
-        }
-        if (longest < 2) {
-            return order;
-        }
-        long[] keys = new long[longest];
-        int[] run = new int[longest];
-        for (int from = 0, to; from < size; from = to) {
-            to = endOfRun(order, from);
-            if (to - from > 1) {
+            int n = to - from;
+            if (n > 1) {
+                if (keys.length < n) {
+                    keys = new long[Math.max(n, 2 * keys.length)];
+                    run = new int[keys.length];
+                }
                 sortBySeries(order, from, to, seriesIds, keys, run);
             }
         }
@@ -282,7 +279,7 @@ public final class Batch {
     /**
      * The rows in timestamp order (rows of one millisecond in the order they came).
      */
-    public int[] rowsInTimeOrder() {
+    int[] rowsInTimeOrder() {
         int[] order = new int[size];
         if (size == 0) {
             return order;
