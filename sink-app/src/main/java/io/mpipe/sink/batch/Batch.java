@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntToLongFunction;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -220,100 +221,75 @@ public final class Batch {
      * index page but of a lower series id belongs before that page, and descends from the root.
      */
     public int[] rowsInKeyOrder(long[] seriesIds) {
-        int[] order = rowsInTimeOrder();
-        long[] keys = new long[0];
-        int[] run = new int[0];
+        long[] keys = new long[size];
+        int[] run = new int[size];
+        int[] order = inTimeOrder(keys, run);
         for (int from = 0, to; from < size; from = to) {
-            to = endOfRun(order, from);
-            int n = to - from;
-            if (n > 1) {
-                if (keys.length < n) {
-                    keys = new long[Math.max(n, 2 * keys.length)];
-                    run = new int[keys.length];
-                }
-                sortBySeries(order, from, to, seriesIds, keys, run);
+            long ts = timestamps[order[from]];
+            to = from + 1;
+            while (to < size && timestamps[order[to]] == ts) {
+                to++;
             }
+            sortStable(order, from, to, row -> seriesIds[seriesOf[row]], keys, run);
         }
         return order;
     }
 
-    /** The end of the run of rows of one timestamp that starts at {@code order[from]}. */
-    private int endOfRun(int[] order, int from) {
-        long ts = timestamps[order[from]];
-        int to = from + 1;
-        while (to < size && timestamps[order[to]] == ts) {
-            to++;
-        }
-        return to;
+    /** The rows in timestamp order (rows of one millisecond in the order they came). */
+    int[] rowsInTimeOrder() {
+        return inTimeOrder(new long[size], new int[size]);
     }
 
-    /** Sorts {@code order[from, to)}, rows of one timestamp, by series id, stable. */
-    private void sortBySeries(int[] order, int from, int to, long[] seriesIds, long[] keys, int[] run) {
+    private int[] inTimeOrder(long[] keys, int[] run) {
+        int[] order = new int[size];
+        for (int i = 0; i < size; i++) {
+            order[i] = i;
+        }
+        sortStable(order, 0, size, row -> timestamps[row], keys, run);
+        return order;
+    }
+
+    /**
+     * Sorts the rows {@code order[from, to)} by {@code key}, stable, with {@code keys} and
+     * {@code run} as scratch (each at least {@code to - from} long). When each key's offset from the
+     * smallest fits in a long beside the row's place in the run (timestamps from 1970 to 2100 are
+     * under 2^42 ms: up to 2^21 rows of any span), they are sorted as primitives; otherwise (a batch
+     * of millions of rows decades apart) as objects.
+     */
+    private static void sortStable(int[] order, int from, int to, IntToLongFunction key, long[] keys, int[] run) {
         int n = to - from;
-        // an id below 2^(63 - bits) packs beside the row's place in the run, sorted as primitives
-        int posBits = 32 - Integer.numberOfLeadingZeros(n);
-        long limit = 1L << (63 - posBits);
+        if (n < 2) {
+            return;
+        }
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
         for (int k = 0; k < n; k++) {
             run[k] = order[from + k];
-            long id = seriesIds[seriesOf[run[k]]];
-            if (id < 0 || id >= limit) {
-                Integer[] boxed = new Integer[n];
-                for (int j = 0; j < n; j++) {
-                    boxed[j] = order[from + j];
-                }
-                Arrays.sort(boxed, (x, y) -> Long.compare(seriesIds[seriesOf[x]], seriesIds[seriesOf[y]])); // stable
-                for (int j = 0; j < n; j++) {
-                    order[from + j] = boxed[j];
-                }
-                return;
+            long v = key.applyAsLong(run[k]);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        int posBits = 32 - Integer.numberOfLeadingZeros(n);
+        long span = max - min; // negative when it overflows
+        if (span < 0 || span >= 1L << (63 - posBits)) {
+            Integer[] boxed = new Integer[n];
+            for (int k = 0; k < n; k++) {
+                boxed[k] = run[k];
             }
-            keys[k] = id << posBits | k;
+            Arrays.sort(boxed, (x, y) -> Long.compare(key.applyAsLong(x), key.applyAsLong(y))); // stable
+            for (int k = 0; k < n; k++) {
+                order[from + k] = boxed[k];
+            }
+            return;
+        }
+        for (int k = 0; k < n; k++) {
+            keys[k] = (key.applyAsLong(run[k]) - min) << posBits | k;
         }
         Arrays.sort(keys, 0, n);
         int mask = (1 << posBits) - 1;
         for (int k = 0; k < n; k++) {
             order[from + k] = run[(int) (keys[k] & mask)];
         }
-    }
-
-    /**
-     * The rows in timestamp order (rows of one millisecond in the order they came).
-     */
-    int[] rowsInTimeOrder() {
-        int[] order = new int[size];
-        if (size == 0) {
-            return order;
-        }
-        long min = Long.MAX_VALUE;
-        long max = Long.MIN_VALUE;
-        for (int i = 0; i < size; i++) {
-            min = Math.min(min, timestamps[i]);
-            max = Math.max(max, timestamps[i]);
-        }
-        // timestamps are in [1970, 2100), under 2^42 ms: up to 2^21 rows, the offset from the
-        // oldest and the row number fit in one long, sorted as primitives
-        int rowBits = 32 - Integer.numberOfLeadingZeros(size);
-        if (max - min >= 1L << (63 - rowBits)) { // a batch of millions of rows decades apart
-            Integer[] boxed = new Integer[size];
-            for (int i = 0; i < size; i++) {
-                boxed[i] = i;
-            }
-            Arrays.sort(boxed, (x, y) -> Long.compare(timestamps[x], timestamps[y])); // stable
-            for (int i = 0; i < size; i++) {
-                order[i] = boxed[i];
-            }
-            return order;
-        }
-        long[] keys = new long[size];
-        for (int i = 0; i < size; i++) {
-            keys[i] = (timestamps[i] - min) << rowBits | i;
-        }
-        Arrays.sort(keys);
-        int mask = (1 << rowBits) - 1;
-        for (int i = 0; i < size; i++) {
-            order[i] = (int) (keys[i] & mask);
-        }
-        return order;
     }
 
     /** Index of the row's series in {@link #seriesKeys()}. */
