@@ -72,11 +72,11 @@ public final class E2eBench {
             m.put("consumer_records_per_s", Math.round(consumerLimit));
             m.put("ratio_sustained_to_consumer", BenchOutput.round3(sustained / consumerLimit));
             m.put("latency_rate_per_s", Math.round(latencyRate));
-            m.put("commit_p50_ms_at_10k", BenchOutput.round3(commitP50));
-            m.put("commit_p95_ms_at_10k", BenchOutput.round3(commitP95));
-            m.put("commit_p99_ms_at_10k", BenchOutput.round3(commitP99));
-            m.put("visible_p50_ms_at_10k", BenchOutput.round3(visibleP50));
-            m.put("visible_p99_ms_at_10k", BenchOutput.round3(visibleP99));
+            m.put("commit_p50_ms_at_10k", ms(commitP50));
+            m.put("commit_p95_ms_at_10k", ms(commitP95));
+            m.put("commit_p99_ms_at_10k", ms(commitP99));
+            m.put("visible_p50_ms_at_10k", ms(visibleP50));
+            m.put("visible_p99_ms_at_10k", ms(visibleP99));
             List<Map<String, Object>> s = new ArrayList<>();
             for (Step st : steps) {
                 Map<String, Object> x = new LinkedHashMap<>();
@@ -97,6 +97,24 @@ public final class E2eBench {
             m.put("at", Instant.now().toString());
             return m;
         }
+
+        /** A latency for the JSON: null when nothing was measured. */
+        private static Double ms(double v) {
+            return Double.isNaN(v) ? null : BenchOutput.round3(v);
+        }
+    }
+
+    /**
+     * The value at {@code percentile} of {@code h}, or NaN when it holds nothing (HdrHistogram
+     * answers 0 then, which would read as the best result instead of none).
+     */
+    static double percentile(Histogram h, double percentile) {
+        return h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile);
+    }
+
+    /** A latency for the table: "none measured" for NaN. */
+    static String ms(double v) {
+        return Double.isNaN(v) ? "none measured" : String.format("%.1f", v);
     }
 
     private E2eBench() {
@@ -162,8 +180,8 @@ public final class E2eBench {
                     probeVisible(exporter.httpBaseUrl(), o.duration(), visible);
                     measuring.set(false);
                 }
-                BenchOutput.progress(String.format("commit p99 %.1f ms, visible p99 %.1f ms",
-                        (double) commits.getValueAtPercentile(99), (double) visible.getValueAtPercentile(99)));
+                BenchOutput.progress(String.format("commit p99 %s ms, visible p99 %s ms", ms(percentile(commits, 99)),
+                        ms(percentile(visible, 99))));
 
                 // warm-up near the top of the search, not judged: the code the pipeline runs at high
                 // rates (bigger polls, batches and requests) is compiled by the JIT here, not
@@ -213,9 +231,8 @@ public final class E2eBench {
                     }
                 }
                 Result r = new Result(sustained, limits.rawCopy(), limits.producer(), limits.consumer(), o.rate(),
-                        commits.getValueAtPercentile(50), commits.getValueAtPercentile(95),
-                        commits.getValueAtPercentile(99), visible.getValueAtPercentile(50),
-                        visible.getValueAtPercentile(99), steps, o.series(), o.compression());
+                        percentile(commits, 50), percentile(commits, 95), percentile(commits, 99),
+                        percentile(visible, 50), percentile(visible, 99), steps, o.series(), o.compression());
                 print(r);
                 if (o.json() != null) {
                     BenchOutput.writeJson(o.json(), r.json());
@@ -283,11 +300,11 @@ public final class E2eBench {
         t.add(new String[] {"  limit: consumer alone", BenchOutput.num(r.consumerLimit()),
             String.format("records/s (sustained = %.2f of it)", r.sustained() / r.consumerLimit())});
         String at = String.format("ms at %,.0f/s", r.latencyRate());
-        t.add(new String[] {"produce to committed row, p50", String.format("%.1f", r.commitP50()), at});
-        t.add(new String[] {"produce to committed row, p95", String.format("%.1f", r.commitP95()), at});
-        t.add(new String[] {"produce to committed row, p99", String.format("%.1f", r.commitP99()), at + ", goal < 100"});
-        t.add(new String[] {"produce to visible in the query API, p50", String.format("%.1f", r.visibleP50()), at});
-        t.add(new String[] {"produce to visible in the query API, p99", String.format("%.1f", r.visibleP99()), at});
+        t.add(new String[] {"produce to committed row, p50", ms(r.commitP50()), at});
+        t.add(new String[] {"produce to committed row, p95", ms(r.commitP95()), at});
+        t.add(new String[] {"produce to committed row, p99", ms(r.commitP99()), at + ", goal < 100"});
+        t.add(new String[] {"produce to visible in the query API, p50", ms(r.visibleP50()), at});
+        t.add(new String[] {"produce to visible in the query API, p99", ms(r.visibleP99()), at});
         for (Step s : r.steps()) {
             t.add(new String[] {String.format("  step %,.0f/s", s.rate()), String.format("%,.0f", s.stored()),
                 String.format("stored/s, produced %,.0f/s, backlog %,d; exported %,.0f/s, backlog %,d; %s",
@@ -349,21 +366,24 @@ public final class E2eBench {
      * Polls the query API for new samples of a few dozen series (one name, one host); visible
      * latency = the time a sample is first seen minus its timestamp. The probe is kept light (a
      * query every 10 ms of about a hundred samples) so that it measures the exporter rather than
-     * loading it; its own period adds up to 10 ms.
+     * loading it; its own period adds up to 10 ms. The query asks from 3 s before the newest sample
+     * seen so far, not before now, so that an exporter further behind than that is still measured.
      */
     static void probeVisible(String base, Duration duration, Histogram visible) throws Exception {
         Set<String> seen = new HashSet<>();
         long end = System.nanoTime() + duration.toNanos();
         long startMs = System.currentTimeMillis();
+        long newest = startMs;
         while (System.nanoTime() < end) {
             BenchHttp.Response r = BenchHttp.get(base + "/api/v1/metrics?name=synthetic_level_0&label=host%3Dhost-0"
-                    + "&limit=500&from=" + (System.currentTimeMillis() - 3_000));
+                    + "&limit=500&from=" + Math.max(startMs, newest - 3_000));
             long now = System.currentTimeMillis();
             if (r.status() == 200) {
                 for (JsonNode m : JSON.readTree(r.body()).get("metrics")) {
                     long ts = m.get("timestamp").asLong();
                     if (ts >= startMs && seen.add(m.get("labels").toString() + ts)) {
                         visible.recordValue(Math.max(0, now - ts));
+                        newest = Math.max(newest, ts);
                     }
                 }
             }

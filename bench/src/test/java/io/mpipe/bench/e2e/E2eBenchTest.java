@@ -1,0 +1,33 @@
+package io.mpipe.bench.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+class E2eBenchTest {
+    @Test
+    void aLatencyNothingWasMeasuredForIsNoneNotZero() {
+        Histogram empty = new Histogram(3_600_000L, 3);
+        assertThat(E2eBench.percentile(empty, 99)).isNaN();
+        assertThat(E2eBench.ms(E2eBench.percentile(empty, 99))).isEqualTo("none measured");
+
+        E2eBench.Result r = new E2eBench.Result(150_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46,
+                Double.NaN, Double.NaN, List.of(), 10_000, "lz4");
+        Map<String, Object> json = r.json();
+        assertThat(json).containsEntry("visible_p99_ms_at_10k", null).containsEntry("visible_p50_ms_at_10k", null)
+                .containsEntry("commit_p99_ms_at_10k", 46.0);
+    }
+
+    @Test
+    void aMeasuredLatencyIsItsPercentile() {
+        Histogram h = new Histogram(3_600_000L, 3);
+        for (int ms = 1; ms <= 100; ms++) {
+            h.recordValue(ms);
+        }
+        assertThat(E2eBench.percentile(h, 99)).isEqualTo(99.0);
+        assertThat(E2eBench.ms(E2eBench.percentile(h, 50))).isEqualTo("50.0");
+    }
+}
