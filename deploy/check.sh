@@ -114,8 +114,10 @@ EOF
 promtool check rules "$work/dashboard-exprs.yml"
 
 echo "== scripts: bash -n"
-bash -n deploy/healthcheck.sh
-bash -n deploy/postgres/initdb/*.sh
+# one file each: bash -n reads its first argument as the script, the rest as its arguments
+for f in deploy/healthcheck.sh deploy/run.sh deploy/postgres/initdb/*.sh; do
+  bash -n "$f"
+done
 
 echo "== deploy/config.yaml as the collector, sink and exporter load it"
 jar=cli/target/mpipe-cli.jar
