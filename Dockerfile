@@ -31,11 +31,13 @@ WORKDIR /app
 COPY --from=build /src/cli/target/lib/ /app/lib/
 COPY --from=build /src/cli/target/mpipe-cli.jar /app/mpipe-cli.jar
 COPY deploy/healthcheck.sh /app/healthcheck.sh
+COPY deploy/run.sh /app/run.sh
 USER mpipe:mpipe
 # The service's HTTP port for the health check: exporter 9400, collector 9401, sink 9402.
 ENV HEALTH_PORT=9400
 EXPOSE 9400 9401 9402
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["bash", "/app/healthcheck.sh"]
-# JVM options can be added with JAVA_TOOL_OPTIONS (e.g. -Xmx512m).
-ENTRYPOINT ["java", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-cp", "/app/mpipe-cli.jar:/app/lib/*", "io.mpipe.cli.Pipeline"]
+# JVM options: PIPELINE_JAVA_OPTS replaces the default (-XX:+UseG1GC), JAVA_TOOL_OPTIONS adds to it
+# (e.g. -Xmx512m); see deploy/run.sh.
+ENTRYPOINT ["bash", "/app/run.sh"]
 CMD ["--help"]
