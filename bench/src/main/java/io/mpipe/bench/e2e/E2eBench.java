@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -72,11 +73,11 @@ public final class E2eBench {
             m.put("consumer_records_per_s", Math.round(consumerLimit));
             m.put("ratio_sustained_to_consumer", BenchOutput.round3(sustained / consumerLimit));
             m.put("latency_rate_per_s", Math.round(latencyRate));
-            m.put("commit_p50_ms_at_10k", ms(commitP50));
-            m.put("commit_p95_ms_at_10k", ms(commitP95));
-            m.put("commit_p99_ms_at_10k", ms(commitP99));
-            m.put("visible_p50_ms_at_10k", ms(visibleP50));
-            m.put("visible_p99_ms_at_10k", ms(visibleP99));
+            m.put("commit_p50_ms_at_10k", jsonMs(commitP50));
+            m.put("commit_p95_ms_at_10k", jsonMs(commitP95));
+            m.put("commit_p99_ms_at_10k", jsonMs(commitP99));
+            m.put("visible_p50_ms_at_10k", jsonMs(visibleP50));
+            m.put("visible_p99_ms_at_10k", jsonMs(visibleP99));
             List<Map<String, Object>> s = new ArrayList<>();
             for (Step st : steps) {
                 Map<String, Object> x = new LinkedHashMap<>();
@@ -99,7 +100,7 @@ public final class E2eBench {
         }
 
         /** A latency for the JSON: null when nothing was measured. */
-        private static Double ms(double v) {
+        private static Double jsonMs(double v) {
             return Double.isNaN(v) ? null : BenchOutput.round3(v);
         }
     }
@@ -112,9 +113,14 @@ public final class E2eBench {
         return h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile);
     }
 
-    /** A latency for the table: "none measured" for NaN. */
+    /** A latency in ms for the table: "none measured" for NaN. */
     static String ms(double v) {
-        return Double.isNaN(v) ? "none measured" : String.format("%.1f", v);
+        return Double.isNaN(v) ? "none measured" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    /** The same with its unit, for a progress line. */
+    static String withUnit(double ms) {
+        return Double.isNaN(ms) ? "none measured" : ms(ms) + " ms";
     }
 
     private E2eBench() {
@@ -180,8 +186,8 @@ public final class E2eBench {
                     probeVisible(exporter.httpBaseUrl(), o.duration(), visible);
                     measuring.set(false);
                 }
-                BenchOutput.progress(String.format("commit p99 %s ms, visible p99 %s ms", ms(percentile(commits, 99)),
-                        ms(percentile(visible, 99))));
+                BenchOutput.progress(String.format("commit p99 %s, visible p99 %s", withUnit(percentile(commits, 99)),
+                        withUnit(percentile(visible, 99))));
 
                 // warm-up near the top of the search, not judged: the code the pipeline runs at high
                 // rates (bigger polls, batches and requests) is compiled by the JIT here, not
@@ -367,19 +373,27 @@ public final class E2eBench {
      * latency = the time a sample is first seen minus its timestamp. The probe is kept light (a
      * query every 10 ms of about a hundred samples) so that it measures the exporter rather than
      * loading it; its own period adds up to 10 ms. The query asks from 3 s before the newest sample
-     * seen so far, not before now, so that an exporter further behind than that is still measured.
+     * seen so far, not before now, so that an exporter further behind than that is still measured;
+     * it asks for up to the API's maximum, and says so when an answer was cut at it (samples
+     * became visible that the probe did not see).
      */
     static void probeVisible(String base, Duration duration, Histogram visible) throws Exception {
+        int max = 10_000;
+        int cut = 0;
         Set<String> seen = new HashSet<>();
         long end = System.nanoTime() + duration.toNanos();
         long startMs = System.currentTimeMillis();
         long newest = startMs;
         while (System.nanoTime() < end) {
             BenchHttp.Response r = BenchHttp.get(base + "/api/v1/metrics?name=synthetic_level_0&label=host%3Dhost-0"
-                    + "&limit=500&from=" + Math.max(startMs, newest - 3_000));
+                    + "&limit=" + max + "&from=" + Math.max(startMs, newest - 3_000));
             long now = System.currentTimeMillis();
             if (r.status() == 200) {
-                for (JsonNode m : JSON.readTree(r.body()).get("metrics")) {
+                JsonNode metrics = JSON.readTree(r.body()).get("metrics");
+                if (metrics.size() >= max) {
+                    cut++;
+                }
+                for (JsonNode m : metrics) {
                     long ts = m.get("timestamp").asLong();
                     if (ts >= startMs && seen.add(m.get("labels").toString() + ts)) {
                         visible.recordValue(Math.max(0, now - ts));
@@ -388,6 +402,10 @@ public final class E2eBench {
                 }
             }
             sleep(Duration.ofMillis(10));
+        }
+        if (cut > 0) {
+            BenchOutput.progress(String.format("visible latency: %d answers were cut at %,d samples; the probe missed"
+                    + " some samples, so the visible percentiles err low", cut, max));
         }
     }
 
