@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the deployment files without a Docker engine: the compose file, the Prometheus config,
-# the alert rules and their unit tests, the Grafana provisioning and dashboards, and (when the CLI
-# is built) deploy/config.yaml as the services load it. Run from anywhere: deploy/check.sh
+# the alert rules and their unit tests, the Grafana provisioning and dashboards, the files the
+# Dockerfile copies from deploy/, and (when the CLI is built) deploy/config.yaml as the services
+# load it. Run from anywhere: deploy/check.sh
 # Installs docker-compose and promtool (Debian packages) when they are missing, as .ci/run does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,6 +113,12 @@ for p in problems:
 sys.exit(1 if problems else 0)
 EOF
 promtool check rules "$work/dashboard-exprs.yml"
+
+echo "== Dockerfile: every file it copies from deploy/ is let into the build context"
+# .dockerignore leaves out deploy/ and lets back in only the files named with '!'
+for f in $(sed -n 's|^COPY \(deploy/[^ ]*\) .*|\1|p' Dockerfile); do
+  grep -qx "!$f" .dockerignore || { echo "dockerignore: $f is copied by the Dockerfile but ignored"; exit 1; }
+done
 
 echo "== scripts: bash -n"
 # one file each: bash -n reads its first argument as the script, the rest as its arguments
