@@ -14,6 +14,7 @@ import io.mpipe.common.config.ConfigSource;
 import io.mpipe.common.metric.Metric;
 import io.mpipe.exporter.ExporterApp;
 import io.mpipe.exporter.ExporterConfig;
+import io.mpipe.exporter.query.MetricsQuery;
 import io.mpipe.sink.SinkApp;
 import io.mpipe.sink.SinkConfig;
 import io.mpipe.sink.batch.Batch;
@@ -378,7 +379,7 @@ public final class E2eBench {
      * became visible that the probe did not see).
      */
     static void probeVisible(String base, Duration duration, Histogram visible) throws Exception {
-        int max = 10_000;
+        int max = MetricsQuery.MAX_LIMIT;
         int cut = 0;
         Set<String> seen = new HashSet<>();
         long end = System.nanoTime() + duration.toNanos();
