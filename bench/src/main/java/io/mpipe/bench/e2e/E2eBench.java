@@ -120,8 +120,8 @@ public final class E2eBench {
     }
 
     /** The same with its unit, for a progress line. */
-    static String withUnit(double ms) {
-        return Double.isNaN(ms) ? "none measured" : ms(ms) + " ms";
+    static String withUnit(double v) {
+        return Double.isNaN(v) ? ms(v) : ms(v) + " ms";
     }
 
     private E2eBench() {
