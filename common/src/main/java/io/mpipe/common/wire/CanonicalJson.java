@@ -251,14 +251,16 @@ final class CanonicalJson {
         if (!plain(name)) {
             return null;
         }
-        int length = NAME.length + name.length() + 1 + TIMESTAMP.length + 20 + VALUE.length + LABELS.length + 2;
+        String timestamp = Long.toString(m.timestamp());
+        int length = NAME.length + name.length() + 1 + TIMESTAMP.length + timestamp.length() + VALUE.length
+                + LABELS.length + 2;
         for (int i = 0; i < n; i++) {
             String k = labels.nameAt(i);
             String v = labels.valueAt(i);
             if (!plain(k) || !plain(v)) {
                 return null;
             }
-            length += k.length() + v.length() + 6;
+            length += (i > 0 ? 1 : 0) + k.length() + v.length() + 5; // [,]"k":"v"
         }
         double value = m.value();
         String number;
@@ -277,7 +279,7 @@ final class CanonicalJson {
         p = put(out, p, name);
         out[p++] = '"';
         p = put(out, p, TIMESTAMP);
-        p = put(out, p, Long.toString(m.timestamp()));
+        p = put(out, p, timestamp);
         p = put(out, p, VALUE);
         p = put(out, p, number);
         p = put(out, p, LABELS);
@@ -295,7 +297,7 @@ final class CanonicalJson {
         }
         out[p++] = '}';
         out[p++] = '}';
-        return p == out.length ? out : java.util.Arrays.copyOf(out, p);
+        return p == out.length ? out : java.util.Arrays.copyOf(out, p); // sized exactly: no copy
     }
 
     /** Printable ASCII with no quote and no backslash: written as it is. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.Metric;
+import io.mpipe.common.metric.MetricRules;
 import io.mpipe.common.metric.RandomMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
@@ -73,6 +74,20 @@ class CanonicalJsonTest {
             fast += CanonicalJson.tryEncode(m) != null ? 1 : 0;
         }
         assertThat(fast).as("metrics encoded without Jackson").isGreaterThan(5_000);
+    }
+
+    @Test
+    void shouldWriteTimestampsOfEveryLengthAsJacksonDoes() {
+        java.util.List<Long> timestamps = new java.util.ArrayList<>(java.util.List.of(0L, MetricRules.MAX_TIMESTAMP_MS - 1));
+        for (long p = 1; p < MetricRules.MAX_TIMESTAMP_MS; p *= 10) {
+            timestamps.addAll(java.util.List.of(p - 1, p, p + 1));
+        }
+        for (long ts : timestamps) {
+            Metric m = new Metric("m", ts, 1.5, Labels.of("host", "a"));
+            assertThat(CanonicalJson.tryEncode(m)).as("fast path for %d", ts).isNotNull();
+            assertThat(new String(MetricJson.encode(m), StandardCharsets.UTF_8)).as("timestamp %d", ts)
+                    .isEqualTo(new String(MetricJson.encodeWithJackson(m), StandardCharsets.UTF_8));
+        }
     }
 
     @Test
