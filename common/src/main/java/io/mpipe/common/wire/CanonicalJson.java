@@ -297,7 +297,8 @@ final class CanonicalJson {
         }
         out[p++] = '}';
         out[p++] = '}';
-        return p == out.length ? out : java.util.Arrays.copyOf(out, p); // sized exactly: no copy
+        assert p == out.length : "sized " + out.length + ", wrote " + p;
+        return out;
     }
 
     /** Printable ASCII with no quote and no backslash: written as it is. */
