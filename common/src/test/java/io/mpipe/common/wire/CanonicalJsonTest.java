@@ -7,6 +7,8 @@ import io.mpipe.common.metric.Metric;
 import io.mpipe.common.metric.MetricRules;
 import io.mpipe.common.metric.RandomMetrics;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -78,9 +80,9 @@ class CanonicalJsonTest {
 
     @Test
     void shouldWriteTimestampsOfEveryLengthAsJacksonDoes() {
-        java.util.List<Long> timestamps = new java.util.ArrayList<>(java.util.List.of(0L, MetricRules.MAX_TIMESTAMP_MS - 1));
+        List<Long> timestamps = new ArrayList<>(List.of(0L, MetricRules.MAX_TIMESTAMP_MS - 1));
         for (long p = 1; p < MetricRules.MAX_TIMESTAMP_MS; p *= 10) {
-            timestamps.addAll(java.util.List.of(p - 1, p, p + 1));
+            timestamps.addAll(List.of(p - 1, p, p + 1));
         }
         for (long ts : timestamps) {
             Metric m = new Metric("m", ts, 1.5, Labels.of("host", "a"));
