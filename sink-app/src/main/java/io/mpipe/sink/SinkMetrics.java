@@ -36,6 +36,9 @@ public final class SinkMetrics {
                 "Sample rows skipped because the same series and timestamp was already stored").register(registry);
         batches = Counter.build("sink_batches_total", "Batches handed to PostgreSQL, by outcome")
                 .labelNames("outcome").register(registry);
+        // both outcomes exported from the start, at 0: a rate over them needs the series before the first
+        batches.labels("committed");
+        batches.labels("failed");
         batchRows = Histogram.build("sink_batch_rows", "Rows per committed batch")
                 .buckets(10, 100, 1_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000).register(registry);
         commitSeconds = Histogram.build("sink_commit_duration_seconds",

@@ -44,6 +44,9 @@ public final class SourceRunner implements AutoCloseable {
     public void start() {
         for (Source src : sources) {
             metrics.up.labels(src.name()).set(0);
+            // both outcomes exported from the start, at 0: a rate over them needs the series before the first
+            metrics.polls.labels(src.name(), "ok");
+            metrics.polls.labels(src.name(), "error");
             scheduler.scheduleWithFixedDelay(() -> pollOnce(src), 0, src.interval().toMillis(), TimeUnit.MILLISECONDS);
             log.info("collector: source {} every {}", src.name(), src.interval());
         }

@@ -120,6 +120,9 @@ class HederaCollectorIT {
                         .isZero();
                 assertThat(registry.getSampleValue("collector_up", new String[] {"source"}, new String[] {"hedera_supply"}))
                         .isEqualTo(1.0);
+                // a source that never failed still exports its error count, at 0
+                assertThat(registry.getSampleValue("collector_polls_total", new String[] {"source", "outcome"},
+                        new String[] {"hedera_supply", "error"})).isEqualTo(0.0);
                 assertThat(registry.getSampleValue("collector_http_retries_total", new String[] {"source", "reason"},
                         new String[] {"hedera_stake", "5xx"})).isPositive();
 
