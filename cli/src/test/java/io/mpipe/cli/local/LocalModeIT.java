@@ -23,7 +23,9 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -164,17 +166,26 @@ class LocalModeIT {
                                 && sinkLag(exporter) <= 1_000);
                 await().atMost(Duration.ofSeconds(10)).until(() -> first.printed("[local] produced"));
 
+                // the dashboards use series of every Hedera source, each polled on its own schedule:
+                // wait until all of them are exported, then keep what the services served
+                Set<String> wanted = usedByDashboardsAndAlerts();
+                assertThat(wanted).isNotEmpty();
+                Map<String, String> served = new TreeMap<>();
                 Set<String> exported = new TreeSet<>();
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                    served.clear();
+                    exported.clear();
+                    served.put("exporter", get("http://127.0.0.1:" + p.exporter() + "/metrics"));
+                    served.put("collector", get("http://127.0.0.1:" + p.collector() + "/metrics"));
+                    served.put("sink", get("http://127.0.0.1:" + p.sink() + "/metrics"));
+                    served.values().forEach(text -> exported.addAll(names(text)));
+                    assertThat(exported).as("series the dashboards and alerts use").containsAll(wanted);
+                });
                 Path out = repoRoot().resolve("cli").resolve("target").resolve("exposition");
                 Files.createDirectories(out);
-                for (String[] svc : new String[][] {{"exporter", Integer.toString(p.exporter())},
-                    {"collector", Integer.toString(p.collector())}, {"sink", Integer.toString(p.sink())}}) {
-                    String text = get("http://127.0.0.1:" + svc[1] + "/metrics");
-                    Files.writeString(out.resolve("local-" + svc[0] + ".prom"), text);
-                    exported.addAll(names(text));
+                for (Map.Entry<String, String> e : served.entrySet()) {
+                    Files.writeString(out.resolve("local-" + e.getKey() + ".prom"), e.getValue());
                 }
-                assertThat(usedByDashboardsAndAlerts()).isNotEmpty().allSatisfy(name ->
-                        assertThat(exported).as("a dashboard or alert uses %s", name).contains(name));
 
                 rowsBeforeStop = rows(p);
                 // pg_ctl daemonizes PostgreSQL, so look for it by its data directory, and at the JVM's children
