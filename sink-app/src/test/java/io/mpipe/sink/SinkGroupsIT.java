@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
@@ -33,9 +35,15 @@ class SinkGroupsIT {
         String group = kafka.newGroup("sink-scale");
         List<Metric> sent = SinkFixtures.metrics(150_000, 1_500, "sink_scaled");
         AtomicInteger produced = new AtomicInteger();
+        // the last third of the load waits until the second and third instances hold partitions, so they
+        // have rows to write
+        CountDownLatch bothJoined = new CountDownLatch(1);
         Thread producer = new Thread(() -> {
             try (KafkaProducer<byte[], byte[]> p = SinkFixtures.producer(kafka.bootstrapServers())) {
                 for (Metric m : sent) {
+                    if (produced.get() == 100_000 && !bothJoined.await(60, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("the second and third sinks held no partitions within 60 s");
+                    }
                     p.send(WireFormat.record(topic, m));
                     if (produced.incrementAndGet() % 1_500 == 0) {
                         Thread.sleep(100); // about 15,000 a second for 10 s
@@ -55,7 +63,13 @@ class SinkGroupsIT {
             try (SinkApp b = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic, group), r2)) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> produced.get() > 70_000);
                 try (SinkApp c = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic, group), r3)) {
+                    await().atMost(Duration.ofSeconds(60)).until(() -> b.loop().assignedPartitions() > 0
+                            && c.loop().assignedPartitions() > 0
+                            && a.loop().assignedPartitions() + b.loop().assignedPartitions()
+                                    + c.loop().assignedPartitions() == 6);
+                    bothJoined.countDown();
                     producer.join(120_000);
+                    assertThat(produced.get()).isEqualTo(sent.size());
                     await().atMost(Duration.ofSeconds(90)).until(() ->
                             db.queryLong("SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == sent.size());
                     assertThat(a.loop().assignedPartitions() + b.loop().assignedPartitions()
