@@ -147,8 +147,8 @@ class MirrorNodeClientTest {
     @Test
     void shouldRetryATimeoutThenFail() {
         server.always(SUPPLY, MirrorFixtures.ok("response_network_supply_no-params.json")
-                .withDelay(Duration.ofMillis(1500)));
-        MirrorNodeClient client = client(MirrorFixtures.settings(server.baseUrl(), Duration.ofMillis(200), 1000, 1,
+                .withDelay(Duration.ofSeconds(5)));
+        MirrorNodeClient client = client(MirrorFixtures.settings(server.baseUrl(), Duration.ofMillis(500), 1000, 1,
                 Duration.ofMillis(20)));
 
         long t0 = System.nanoTime();
@@ -162,14 +162,15 @@ class MirrorNodeClientTest {
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
 
         assertThat(retries("timeout")).isEqualTo(1.0);
-        assertThat(took).isBetween(Duration.ofMillis(400), Duration.ofMillis(1400));
+        // two timeouts and a backoff, well short of the 5 s the server would have taken
+        assertThat(took).isBetween(Duration.ofMillis(1000), Duration.ofMillis(4000));
     }
 
     @Test
     void shouldRetryATimeoutThenSucceed() throws Exception {
-        server.next(SUPPLY, MirrorFixtures.ok("response_network_supply_no-params.json").withDelay(Duration.ofSeconds(1)));
+        server.next(SUPPLY, MirrorFixtures.ok("response_network_supply_no-params.json").withDelay(Duration.ofSeconds(3)));
         server.always(SUPPLY, MirrorFixtures.ok("response_network_supply_no-params.json"));
-        MirrorNodeClient client = client(MirrorFixtures.settings(server.baseUrl(), Duration.ofMillis(200), 1000, 1,
+        MirrorNodeClient client = client(MirrorFixtures.settings(server.baseUrl(), Duration.ofSeconds(1), 1000, 1,
                 Duration.ofMillis(20)));
 
         assertThat(client.get(SOURCE, SUPPLY, MirrorNodeClientTest::released)).isEqualTo("999999999999999949");
