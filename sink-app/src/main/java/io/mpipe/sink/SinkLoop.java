@@ -250,7 +250,7 @@ public final class SinkLoop implements Runnable {
                 databaseUp = false;
                 metrics.up.set(0);
                 metrics.retries.inc();
-                metrics.batches.labels("failed").inc();
+                metrics.batchesFailed.inc();
                 if (abandonWrites) {
                     throw new IllegalStateException("batch abandoned at shutdown after " + attempt + " attempts", e);
                 }

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SinkMetrics {
     final Counter rowsWritten;
     final Counter duplicates;
-    final Counter batches;
+    private final Counter.Child batchesCommitted;
+    final Counter.Child batchesFailed;
     final Histogram batchRows;
     final Histogram commitSeconds;
     final Counter deadLetters;
@@ -34,11 +35,11 @@ public final class SinkMetrics {
                 .register(registry);
         duplicates = Counter.build("sink_duplicate_rows_total",
                 "Sample rows skipped because the same series and timestamp was already stored").register(registry);
-        batches = Counter.build("sink_batches_total", "Batches handed to PostgreSQL, by outcome")
+        Counter batches = Counter.build("sink_batches_total", "Batches handed to PostgreSQL, by outcome")
                 .labelNames("outcome").register(registry);
         // both outcomes exported from the start, at 0: a rate over them needs the series before the first
-        batches.labels("committed");
-        batches.labels("failed");
+        batchesCommitted = batches.labels("committed");
+        batchesFailed = batches.labels("failed");
         batchRows = Histogram.build("sink_batch_rows", "Rows per committed batch")
                 .buckets(10, 100, 1_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000).register(registry);
         commitSeconds = Histogram.build("sink_commit_duration_seconds",
@@ -71,7 +72,7 @@ public final class SinkMetrics {
     }
 
     void committed(WriteResult r) {
-        batches.labels("committed").inc();
+        batchesCommitted.inc();
         rowsWritten.inc(r.inserted());
         duplicates.inc(r.duplicates());
         batchRows.observe(r.rows());
