@@ -124,12 +124,18 @@ public final class E2eBench {
         return Double.isNaN(v) ? ms(v) : ms(v) + " ms";
     }
 
+    /** When the last step must end, from the start of the run, not counting {@code --duration}. */
+    static final Duration STEPS_END = Duration.ofSeconds(153);
+    /** Starting and stopping a step's collector, beyond the step's length. */
+    static final Duration STEP_MARGIN = Duration.ofSeconds(1);
+
     private E2eBench() {
     }
 
     public static Result run(Options o) throws Exception {
-        // the step search stops where a default run (20 s of latency) would pass 3 minutes
-        long deadline = System.nanoTime() + Duration.ofSeconds(150).plus(o.duration()).toNanos();
+        // the steps end by then: a default run (20 s of latency) keeps to 3 minutes, with 7 s of them
+        // for starting the JVM, printing, and stopping the broker and PostgreSQL (4-5 s measured)
+        long deadline = System.nanoTime() + STEPS_END.plus(o.duration()).toNanos();
         try (BenchEnvironment env = BenchEnvironment.start(o.bootstrap())) {
             Limits limits = limits(env, o.series(), o.compression());
 
@@ -205,10 +211,9 @@ public final class E2eBench {
                 double fellBehind = 0;
                 double rate = 112_500;
                 for (int i = 0; i < 8 && rate <= 1_000_000 && rate >= 1_000; i++) {
-                    if (!timeFor(stepTime, deadline)) {
+                    if (!drainThenTimeFor(stepTime, deadline, sinkRegistry, exporter)) {
                         break;
                     }
-                    drain(sinkRegistry, exporter, Duration.ofSeconds(60));
                     Step step = step(env, topic, rate, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
                     steps.add(step);
                     progress(step);
@@ -227,9 +232,9 @@ public final class E2eBench {
                         rate /= 1.5;
                     }
                 }
-                if (keptUp > 0 && fellBehind > keptUp && timeFor(stepTime, deadline)) {
+                if (keptUp > 0 && fellBehind > keptUp
+                        && drainThenTimeFor(stepTime, deadline, sinkRegistry, exporter)) {
                     double mid = (keptUp + fellBehind) / 2;
-                    drain(sinkRegistry, exporter, Duration.ofSeconds(60));
                     Step step = step(env, topic, mid, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
                     steps.add(step);
                     progress(step);
@@ -281,13 +286,39 @@ public final class E2eBench {
         return new Limits(producer, consumer, raw);
     }
 
+    /**
+     * Lets the consumers finish what the last step left (for as long as a step would still fit
+     * after it), then says whether one more step fits before {@code deadline}. The wait comes
+     * first: after a step the pipeline fell behind in, it can take seconds, and a step started
+     * after it must still end in time.
+     */
+    static boolean drainThenTimeFor(Duration step, long deadline, CollectorRegistry sinkRegistry,
+            ExporterApp exporter) throws InterruptedException {
+        Duration budget = drainBudget(System.nanoTime(), deadline, step);
+        if (!budget.isZero()) {
+            drain(sinkRegistry, exporter, budget);
+        }
+        return timeFor(step, deadline);
+    }
+
+    /** How long the wait before a step may take: as long as the step still fits after it, at most 60 s. */
+    static Duration drainBudget(long nowNanos, long deadline, Duration step) {
+        long left = deadline - nowNanos - step.plus(STEP_MARGIN).toNanos();
+        return Duration.ofNanos(Math.max(0, Math.min(left, Duration.ofSeconds(60).toNanos())));
+    }
+
     /** True when one more step fits before {@code deadline} (else the search says it stops). */
     static boolean timeFor(Duration step, long deadline) {
-        if (System.nanoTime() + step.plusSeconds(5).toNanos() < deadline) {
+        if (fits(System.nanoTime(), deadline, step)) {
             return true;
         }
-        BenchOutput.progress("step search stops here: the run keeps to 3 minutes (2.5 plus --duration)");
+        BenchOutput.progress("step search stops here: the run keeps to 3 minutes (2m40s plus --duration)");
         return false;
+    }
+
+    /** True when a step started at {@code nowNanos} ends, its collector stopped, before {@code deadline}. */
+    static boolean fits(long nowNanos, long deadline, Duration step) {
+        return nowNanos + step.plus(STEP_MARGIN).toNanos() < deadline;
     }
 
     static void progress(Step step) {

@@ -2,6 +2,7 @@ package io.mpipe.bench.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
@@ -29,5 +30,21 @@ class E2eBenchTest {
         }
         assertThat(E2eBench.percentile(h, 99)).isEqualTo(99.0);
         assertThat(E2eBench.ms(E2eBench.percentile(h, 50))).isEqualTo("50.0");
+    }
+
+    @Test
+    void theWaitBeforeAStepLeavesTimeForTheStepToEndBeforeTheDeadline() {
+        Duration step = Duration.ofSeconds(15);
+        long s = 1_000_000_000L;
+        long deadline = 173 * s;
+        // 30 s left: up to 14 s to wait, then a 15 s step (and 1 s to start and stop it) still ends in time
+        assertThat(E2eBench.drainBudget(143 * s, deadline, step)).isEqualTo(Duration.ofSeconds(14));
+        assertThat(E2eBench.fits(157 * s - 1, deadline, step)).isTrue();
+        assertThat(E2eBench.fits(157 * s, deadline, step)).isFalse();
+        // no time left to wait: no wait, and no step
+        assertThat(E2eBench.drainBudget(158 * s, deadline, step)).isEqualTo(Duration.ZERO);
+        assertThat(E2eBench.fits(158 * s, deadline, step)).isFalse();
+        // plenty of time: the wait is capped at a minute
+        assertThat(E2eBench.drainBudget(0, deadline, step)).isEqualTo(Duration.ofSeconds(60));
     }
 }
