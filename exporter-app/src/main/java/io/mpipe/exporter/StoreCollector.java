@@ -3,6 +3,7 @@ package io.mpipe.exporter;
 import io.mpipe.common.metric.Labels;
 import io.mpipe.exporter.store.SeriesPool;
 import io.prometheus.client.Collector;
+import io.prometheus.client.GaugeMetricFamily;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,17 +14,17 @@ import java.util.Map;
  * Builds the exported series at scrape time from this instance's store: the latest value of every
  * series that received something within stale-after. Names ending in {@code _total} are exported
  * as counters, the rest untyped. Names that would collide with the exporter's own metrics
- * ({@value #RESERVED} prefixes) are left out and counted.
+ * ({@value #RESERVED} prefixes) are left out; {@value #RESERVED_SERIES} says how many were.
  */
 public final class StoreCollector extends Collector {
     static final String RESERVED = "exporter_, jvm_, process_, kafka_consumergroup_, kafka_partition_";
     private static final String[] RESERVED_PREFIXES = RESERVED.split(", ");
+    static final String RESERVED_SERIES = "exporter_reserved_name_series";
     private static final String HELP = "Latest value from the metrics topic";
 
     private final SeriesPool pool;
     private final Clock clock;
     private final ExporterMetrics metrics;
-    private volatile long conflicts;
 
     public StoreCollector(SeriesPool pool, Clock clock, ExporterMetrics metrics) {
         this.pool = pool;
@@ -51,8 +52,9 @@ public final class StoreCollector extends Collector {
             byName.computeIfAbsent(l.name(), k -> new ArrayList<>())
                     .add(new MetricFamilySamples.Sample(l.name(), names, values, l.value()));
         });
-        conflicts = skipped[0];
-        List<MetricFamilySamples> out = new ArrayList<>(byName.size());
+        List<MetricFamilySamples> out = new ArrayList<>(byName.size() + 1);
+        out.add(new GaugeMetricFamily(RESERVED_SERIES, "Series held but left out of /metrics because their names"
+                + " start with a prefix of the exporter's own metrics (" + RESERVED + ")", skipped[0]));
         byName.forEach((name, samples) -> {
             if (name.endsWith("_total") && name.length() > "_total".length()) {
                 out.add(new MetricFamilySamples(name.substring(0, name.length() - "_total".length()), Type.COUNTER,
@@ -63,11 +65,6 @@ public final class StoreCollector extends Collector {
         });
         metrics.scrapeSeconds.observe((System.nanoTime() - t0) / 1e9);
         return out;
-    }
-
-    /** Series left out of the last scrape because their names are reserved. */
-    public long lastConflicts() {
-        return conflicts;
     }
 
     static boolean reserved(String name) {
