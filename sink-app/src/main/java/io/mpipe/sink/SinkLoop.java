@@ -78,8 +78,12 @@ public final class SinkLoop implements Runnable {
     private final SinkMetrics metrics;
     private final Options options;
     private final ExecutorService writerThread;
-    /** Decodes on the loop thread only. */
-    private final SampleDecoder decoder = new SampleDecoder();
+    /**
+     * One decoder per partition held, used on the loop thread only: a poll hands out long runs of
+     * one partition, and each decoder's table of known series then holds that partition's series
+     * alone (fewer, so they fit its slots and stay in the cache).
+     */
+    private final Map<TopicPartition, SampleDecoder> decoders = new HashMap<>();
     private final CommitListener onCommit;
     private Batch inFlightBatch;
 
@@ -143,11 +147,12 @@ public final class SinkLoop implements Runnable {
                 if (!records.isEmpty()) {
                     metrics.recordsConsumed.inc(records.count());
                     for (TopicPartition tp : records.partitions()) {
-                        boolean skip = needSeek.contains(tp); // read again after the seek
+                        if (needSeek.contains(tp)) {
+                            continue; // read again after the seek
+                        }
+                        SampleDecoder decoder = decoders.computeIfAbsent(tp, p -> new SampleDecoder());
                         for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
-                            if (!skip) {
-                                accept(tp, rec);
-                            }
+                            accept(tp, decoder, rec);
                         }
                     }
                 }
@@ -201,7 +206,7 @@ public final class SinkLoop implements Runnable {
         }
     }
 
-    private void accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec) {
+    private void accept(TopicPartition tp, SampleDecoder decoder, ConsumerRecord<byte[], byte[]> rec) {
         long now = policy.now();
         try {
             decoder.decode(rec.key(), rec.value()); // checked in full; the metric itself is not built
@@ -473,6 +478,7 @@ public final class SinkLoop implements Runnable {
             assigned.removeAll(revoked);
             needSeek.removeAll(revoked);
             paused.removeAll(revoked);
+            decoders.keySet().removeAll(revoked);
             assignedCount = assigned.size();
             log.info("sink: partitions revoked: {}", revoked);
         }
@@ -483,6 +489,7 @@ public final class SinkLoop implements Runnable {
             assigned.removeAll(lost);
             needSeek.removeAll(lost);
             paused.removeAll(lost);
+            decoders.keySet().removeAll(lost);
             assignedCount = assigned.size();
             log.warn("sink: partitions lost: {}", lost);
         }
