@@ -29,7 +29,13 @@ public final class ConfigOption {
      */
     public <T> T load(String service, Function<ConfigReader, T> read, Function<T, LoggingSettings> logging,
             String... sections) {
-        ConfigReader r = source().reader();
+        return load(source(), service, read, logging, sections);
+    }
+
+    /** The same from {@code source}: local mode reads its services' configs so. */
+    public static <T> T load(ConfigSource source, String service, Function<ConfigReader, T> read,
+            Function<T, LoggingSettings> logging, String... sections) {
+        ConfigReader r = source.reader();
         T config = r.read(read, sections);
         LoggingSetup.configure(logging.apply(config));
         log.info("{}: effective configuration{}", service, r.describeEffective());

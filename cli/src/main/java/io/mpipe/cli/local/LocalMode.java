@@ -1,11 +1,10 @@
 package io.mpipe.cli.local;
 
+import io.mpipe.cli.ConfigOption;
 import io.mpipe.collector.CollectorApp;
 import io.mpipe.collector.CollectorConfig;
-import io.mpipe.common.config.ConfigReader;
 import io.mpipe.common.config.ConfigSource;
 import io.mpipe.common.http.SelfMetrics;
-import io.mpipe.common.logging.LoggingSetup;
 import io.mpipe.embedded.EmbeddedKafka;
 import io.mpipe.embedded.EmbeddedPostgres;
 import io.mpipe.exporter.ExporterApp;
@@ -33,8 +32,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The whole pipeline on one machine, with no Docker: an in-process Kafka broker and an embedded
@@ -42,7 +39,6 @@ import org.slf4j.LoggerFactory;
  * from the usual config file with the broker and database filled in.
  */
 public final class LocalMode implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(LocalMode.class);
     public static final String DATABASE = "metrics";
 
     /** What to run. {@code config} may be null (defaults). */
@@ -124,16 +120,12 @@ public final class LocalMode implements AutoCloseable {
             env.putIfAbsent("PIPELINE_COLLECTOR_HEDERA_ENABLED", "true");
         }
         ConfigSource source = source(env);
-        ConfigReader collectorReader = source.reader();
-        CollectorConfig cc = collectorReader.read(CollectorConfig::read, CollectorConfig.SECTIONS);
-        ConfigReader sinkReader = source.reader();
-        SinkConfig sc = sinkReader.read(SinkConfig::read, SinkConfig.SECTIONS);
-        ConfigReader exporterReader = source.reader();
-        ExporterConfig ec = exporterReader.read(ExporterConfig::read, ExporterConfig.SECTIONS);
-        LoggingSetup.configure(cc.logging());
-        log.info("collector: effective configuration{}", collectorReader.describeEffective());
-        log.info("sink: effective configuration{}", sinkReader.describeEffective());
-        log.info("exporter: effective configuration{}", exporterReader.describeEffective());
+        // each as its service reads it, logging its effective configuration (the logging section is shared)
+        CollectorConfig cc = ConfigOption.load(source, "collector", CollectorConfig::read, CollectorConfig::logging,
+                CollectorConfig.SECTIONS);
+        SinkConfig sc = ConfigOption.load(source, "sink", SinkConfig::read, SinkConfig::logging, SinkConfig.SECTIONS);
+        ExporterConfig ec = ConfigOption.load(source, "exporter", ExporterConfig::read, ExporterConfig::logging,
+                ExporterConfig.SECTIONS);
         rowsAtStart = countRows();
 
         exporter = ExporterApp.start(ec, SelfMetrics.newRegistryWithJvmMetrics());
