@@ -128,6 +128,8 @@ public final class E2eBench {
     static final Duration STEPS_END = Duration.ofSeconds(153);
     /** Starting and stopping a step's collector, beyond the step's length. */
     static final Duration STEP_MARGIN = Duration.ofSeconds(1);
+    /** Longest wait for the consumers to finish a step's backlog. */
+    static final Duration MAX_DRAIN = Duration.ofSeconds(60);
 
     private E2eBench() {
     }
@@ -288,37 +290,29 @@ public final class E2eBench {
 
     /**
      * Lets the consumers finish what the last step left (for as long as a step would still fit
-     * after it), then says whether one more step fits before {@code deadline}. The wait comes
-     * first: after a step the pipeline fell behind in, it can take seconds, and a step started
-     * after it must still end in time.
+     * after it, at most a minute), then says whether one more step fits before {@code deadline}.
+     * The wait comes first: after a step the pipeline fell behind in, it can take seconds, and a
+     * step started after it must still end in time.
      */
     static boolean drainThenTimeFor(Duration step, long deadline, CollectorRegistry sinkRegistry,
             ExporterApp exporter) throws InterruptedException {
-        Duration budget = drainBudget(System.nanoTime(), deadline, step);
-        if (!budget.isZero()) {
-            drain(sinkRegistry, exporter, budget);
+        Duration spare = spareBeforeStep(System.nanoTime(), deadline, step);
+        if (!spare.isZero()) {
+            drain(sinkRegistry, exporter, spare.compareTo(MAX_DRAIN) < 0 ? spare : MAX_DRAIN);
         }
-        return timeFor(step, deadline);
-    }
-
-    /** How long the wait before a step may take: as long as the step still fits after it, at most 60 s. */
-    static Duration drainBudget(long nowNanos, long deadline, Duration step) {
-        long left = deadline - nowNanos - step.plus(STEP_MARGIN).toNanos();
-        return Duration.ofNanos(Math.max(0, Math.min(left, Duration.ofSeconds(60).toNanos())));
-    }
-
-    /** True when one more step fits before {@code deadline} (else the search says it stops). */
-    static boolean timeFor(Duration step, long deadline) {
-        if (fits(System.nanoTime(), deadline, step)) {
+        if (!spareBeforeStep(System.nanoTime(), deadline, step).isZero()) {
             return true;
         }
         BenchOutput.progress("step search stops here: the run keeps to 3 minutes (2m40s plus --duration)");
         return false;
     }
 
-    /** True when a step started at {@code nowNanos} ends, its collector stopped, before {@code deadline}. */
-    static boolean fits(long nowNanos, long deadline, Duration step) {
-        return nowNanos + step.plus(STEP_MARGIN).toNanos() < deadline;
+    /**
+     * How much later than {@code nowNanos} a step could start and still end, its collector
+     * stopped, before {@code deadline}; zero when it could not end in time even now.
+     */
+    static Duration spareBeforeStep(long nowNanos, long deadline, Duration step) {
+        return Duration.ofNanos(Math.max(0, deadline - nowNanos - step.plus(STEP_MARGIN).toNanos()));
     }
 
     static void progress(Step step) {
@@ -459,7 +453,7 @@ public final class E2eBench {
                 new CollectorRegistry())) {
             sleep(d);
         }
-        drain(sinkRegistry, exporter, Duration.ofSeconds(60));
+        drain(sinkRegistry, exporter, MAX_DRAIN);
         BenchOutput.progress(String.format("warm-up done; the JIT compiler was busy %.0f %% of the time",
                 100 * jitShare(jit0, t0)));
     }

@@ -33,18 +33,15 @@ class E2eBenchTest {
     }
 
     @Test
-    void theWaitBeforeAStepLeavesTimeForTheStepToEndBeforeTheDeadline() {
+    void aStepStartsOnlyWhenItEndsBeforeTheDeadline() {
         Duration step = Duration.ofSeconds(15);
         long s = 1_000_000_000L;
         long deadline = 173 * s;
-        // 30 s left: up to 14 s to wait, then a 15 s step (and 1 s to start and stop it) still ends in time
-        assertThat(E2eBench.drainBudget(143 * s, deadline, step)).isEqualTo(Duration.ofSeconds(14));
-        assertThat(E2eBench.fits(157 * s - 1, deadline, step)).isTrue();
-        assertThat(E2eBench.fits(157 * s, deadline, step)).isFalse();
-        // no time left to wait: no wait, and no step
-        assertThat(E2eBench.drainBudget(158 * s, deadline, step)).isEqualTo(Duration.ZERO);
-        assertThat(E2eBench.fits(158 * s, deadline, step)).isFalse();
-        // plenty of time: the wait is capped at a minute
-        assertThat(E2eBench.drainBudget(0, deadline, step)).isEqualTo(Duration.ofSeconds(60));
+        // 30 s left: a 15 s step (and 1 s to start and stop it) may start up to 14 s later
+        assertThat(E2eBench.spareBeforeStep(143 * s, deadline, step)).isEqualTo(Duration.ofSeconds(14));
+        assertThat(E2eBench.spareBeforeStep(157 * s - 1, deadline, step)).isEqualTo(Duration.ofNanos(1));
+        // from then on it would end too late
+        assertThat(E2eBench.spareBeforeStep(157 * s, deadline, step)).isEqualTo(Duration.ZERO);
+        assertThat(E2eBench.spareBeforeStep(170 * s, deadline, step)).isEqualTo(Duration.ZERO);
     }
 }
