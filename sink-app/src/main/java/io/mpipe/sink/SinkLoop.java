@@ -78,12 +78,8 @@ public final class SinkLoop implements Runnable {
     private final SinkMetrics metrics;
     private final Options options;
     private final ExecutorService writerThread;
-    /**
-     * One decoder per partition held, used on the loop thread only: a poll hands out long runs of
-     * one partition, and each decoder's table of known series then holds that partition's series
-     * alone (fewer, so they fit its slots and stay in the cache).
-     */
-    private final Map<TopicPartition, SampleDecoder> decoders = new HashMap<>();
+    /** Decodes on the loop thread only. */
+    private final SampleDecoder decoder = new SampleDecoder();
     private final CommitListener onCommit;
     private Batch inFlightBatch;
 
@@ -147,12 +143,11 @@ public final class SinkLoop implements Runnable {
                 if (!records.isEmpty()) {
                     metrics.recordsConsumed.inc(records.count());
                     for (TopicPartition tp : records.partitions()) {
-                        if (needSeek.contains(tp)) {
-                            continue; // read again after the seek
-                        }
-                        SampleDecoder decoder = decoders.computeIfAbsent(tp, p -> new SampleDecoder());
+                        boolean skip = needSeek.contains(tp); // read again after the seek
                         for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
-                            accept(tp, decoder, rec);
+                            if (!skip) {
+                                accept(tp, rec);
+                            }
                         }
                     }
                 }
@@ -206,7 +201,7 @@ public final class SinkLoop implements Runnable {
         }
     }
 
-    private void accept(TopicPartition tp, SampleDecoder decoder, ConsumerRecord<byte[], byte[]> rec) {
+    private void accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec) {
         long now = policy.now();
         try {
             decoder.decode(rec.key(), rec.value()); // checked in full; the metric itself is not built
@@ -478,7 +473,6 @@ public final class SinkLoop implements Runnable {
             assigned.removeAll(revoked);
             needSeek.removeAll(revoked);
             paused.removeAll(revoked);
-            decoders.keySet().removeAll(revoked);
             assignedCount = assigned.size();
             log.info("sink: partitions revoked: {}", revoked);
         }
@@ -489,7 +483,6 @@ public final class SinkLoop implements Runnable {
             assigned.removeAll(lost);
             needSeek.removeAll(lost);
             paused.removeAll(lost);
-            decoders.keySet().removeAll(lost);
             assignedCount = assigned.size();
             log.warn("sink: partitions lost: {}", lost);
         }
