@@ -31,14 +31,23 @@ import java.util.Arrays;
  */
 public final class SampleDecoder {
     /**
-     * Slots of the known-series table: two-way set-associative, each entry about 230 bytes for a
-     * series seen, so at most about 7.5 MB per decoder however many series pass.
+     * Slots of the known-series table: four-way set-associative, each entry about 230 bytes for a
+     * series seen, so at most about 7.5 MB per decoder however many series pass (and 256 KB for
+     * the slots and their hashes).
      */
     static final int KNOWN_SLOTS = 1 << 15;
+    /** Slots in a set: a series may be in any of them. */
+    static final int WAYS = 4;
+    /** Fewest slots a table has: one set. */
+    static final int MIN_SLOTS = WAYS;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final CanonicalJson.Shape shape = new CanonicalJson.Shape();
-    private final Known[] known = new Known[KNOWN_SLOTS];
+    private final Known[] known;
+    /** The hash of each slot's entry, so that a set is probed in one cache line. */
+    private final int[] hashes;
+    /** Selects the first slot of a set. */
+    private final int setMask;
     /** True when the last record was read as a known series (the shape's label bounds are not its). */
     private boolean fromKnown;
     private byte[] lastBytes;
@@ -48,6 +57,21 @@ public final class SampleDecoder {
     private String key;
     private long timestamp;
     private double value;
+
+    /** A decoder whose table has {@link #KNOWN_SLOTS} slots. */
+    public SampleDecoder() {
+        this(KNOWN_SLOTS);
+    }
+
+    /** A decoder whose table has {@code slots} slots, a power of two, at least {@value #MIN_SLOTS}. */
+    SampleDecoder(int slots) {
+        if (slots < MIN_SLOTS || Integer.bitCount(slots) != 1) {
+            throw new IllegalArgumentException("slots: " + slots + " is not a power of two >= " + MIN_SLOTS);
+        }
+        known = new Known[slots];
+        hashes = new int[slots];
+        setMask = slots - WAYS;
+    }
 
     /**
      * Decodes one record value; then {@link #key()}, {@link #timestamp()} and {@link #value()}
@@ -86,11 +110,14 @@ public final class SampleDecoder {
             return;
         }
         int h = hash(keyHint);
-        int slot = h & (KNOWN_SLOTS - 2); // two ways: slot and slot + 1
-        Known a = known[slot];
-        Known b = known[slot + 1];
-        Known k = a != null && a.hash == h && a.matches(bytes, shape) ? a
-                : b != null && b.hash == h && b.matches(bytes, shape) ? b : null;
+        int set = h & setMask;
+        Known k = null;
+        for (int i = set; i < set + WAYS; i++) {
+            if (hashes[i] == h && known[i] != null && known[i].matches(bytes, shape)) {
+                k = known[i];
+                break;
+            }
+        }
         if (k != null && shape.timestamp < MetricRules.MAX_TIMESTAMP_MS) {
             k.used = true;
             fromKnown = true;
@@ -104,14 +131,34 @@ public final class SampleDecoder {
         }
         decode(bytes); // throws for a record that is not valid: nothing is remembered
         if (fast) {
-            // a free way, or one not used since both were last wanted by another series (a second chance)
-            int way = a == null ? slot : b == null ? slot + 1 : !a.used ? slot : !b.used ? slot + 1 : -1;
-            if (way >= 0) {
-                known[way] = new Known(bytes, shape.timestampStart, shape.valueEnd, key, h);
-            } else {
-                a.used = false;
-                b.used = false;
+            remember(set, bytes, h);
+        }
+    }
+
+    /**
+     * Puts the series just decoded in a free slot of its set, or in one whose series was not read
+     * since the set was last full (a second chance); when every series in the set was, none is
+     * replaced, and all lose their mark.
+     */
+    private void remember(int set, byte[] bytes, int h) {
+        int way = -1;
+        for (int i = set; i < set + WAYS && way < 0; i++) {
+            if (known[i] == null) {
+                way = i;
             }
+        }
+        for (int i = set; i < set + WAYS && way < 0; i++) {
+            if (!known[i].used) {
+                way = i;
+            }
+        }
+        if (way >= 0) {
+            known[way] = new Known(bytes, shape.timestampStart, shape.valueEnd, key);
+            hashes[way] = h;
+            return;
+        }
+        for (int i = set; i < set + WAYS; i++) {
+            known[i].used = false;
         }
     }
 
@@ -123,17 +170,15 @@ public final class SampleDecoder {
         final byte[] bytes;
         final int headLength;
         final String key;
-        final int hash;
         boolean used;
 
-        Known(byte[] b, int timestampStart, int valueEnd, String key, int hash) {
+        Known(byte[] b, int timestampStart, int valueEnd, String key) {
             int tail = b.length - valueEnd;
             this.bytes = new byte[timestampStart + tail];
             System.arraycopy(b, 0, bytes, 0, timestampStart);
             System.arraycopy(b, valueEnd, bytes, timestampStart, tail);
             this.headLength = timestampStart;
             this.key = key;
-            this.hash = hash;
         }
 
         /** True when {@code b} is this series' record with some timestamp and value (read into {@code s}). */

@@ -134,8 +134,48 @@ class SampleDecoderTest {
             assertThat(decoder.key()).isEqualTo(first.get(i));
             same += decoder.key() == first.get(i) ? 1 : 0;
         }
-        // 5,000 series in 32,768 slots: only the few that share a slot are read in full again
+        // 5,000 series in 32,768 slots: only the few in a full set are read in full again
         assertThat(same).isGreaterThan(4_800);
+    }
+
+    @Test
+    void aDecoderWithOneSetRemembersFourSeriesAndReadsAFifthInFull() {
+        SampleDecoder small = new SampleDecoder(SampleDecoder.WAYS);
+        List<Metric> four = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Metric m = new Metric("m" + i, 1_764_000_000_000L, i, Labels.EMPTY);
+            four.add(m);
+            keys.add(decodeKey(small, m));
+        }
+        for (int i = 0; i < 4; i++) {
+            assertThat(decodeKey(small, later(four.get(i)))).isSameAs(keys.get(i)); // read again: in use
+        }
+        Metric fifth = new Metric("m4", 1_764_000_000_000L, 4, Labels.EMPTY);
+        String keyOfFifth = decodeKey(small, fifth); // no slot free of a series in use: read, not remembered
+        for (int i = 0; i < 4; i++) {
+            assertThat(decodeKey(small, later(four.get(i)))).isSameAs(keys.get(i));
+        }
+        String again = decodeKey(small, later(fifth));
+        assertThat(again).isEqualTo(keyOfFifth).isNotSameAs(keyOfFifth);
+        assertThat(small.timestamp()).isEqualTo(later(fifth).timestamp());
+        assertThat(small.value()).isEqualTo(4.0);
+    }
+
+    @Test
+    void aTableHasAPowerOfTwoSlotsAndAtLeastOneSet() {
+        assertThatThrownBy(() -> new SampleDecoder(6)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("slots: 6");
+        assertThatThrownBy(() -> new SampleDecoder(SampleDecoder.WAYS / 2)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static String decodeKey(SampleDecoder d, Metric m) {
+        d.decode(m.seriesKey().getBytes(StandardCharsets.UTF_8), MetricJson.encode(m));
+        return d.key();
+    }
+
+    private static Metric later(Metric m) {
+        return new Metric(m.name(), m.timestamp() + 15_000, m.value(), m.labels());
     }
 
     @Test
