@@ -38,8 +38,6 @@ public final class SampleDecoder {
     static final int KNOWN_SLOTS = 1 << 15;
     /** Slots in a set: a series may be in any of them. */
     static final int WAYS = 4;
-    /** Fewest slots a table has: one set. */
-    static final int MIN_SLOTS = WAYS;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final CanonicalJson.Shape shape = new CanonicalJson.Shape();
@@ -63,10 +61,10 @@ public final class SampleDecoder {
         this(KNOWN_SLOTS);
     }
 
-    /** A decoder whose table has {@code slots} slots, a power of two, at least {@value #MIN_SLOTS}. */
+    /** A decoder whose table has {@code slots} slots: a power of two, at least one set ({@value #WAYS}). */
     SampleDecoder(int slots) {
-        if (slots < MIN_SLOTS || Integer.bitCount(slots) != 1) {
-            throw new IllegalArgumentException("slots: " + slots + " is not a power of two >= " + MIN_SLOTS);
+        if (slots < WAYS || Integer.bitCount(slots) != 1) {
+            throw new IllegalArgumentException("slots: " + slots + " is not a power of two >= " + WAYS);
         }
         known = new Known[slots];
         hashes = new int[slots];
