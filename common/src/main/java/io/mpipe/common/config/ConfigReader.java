@@ -112,6 +112,7 @@ public final class ConfigReader {
         }
         if (v < min || v > max) {
             problem(path, v + " is out of range [" + min + ", " + max + "]");
+            return def; // what is built from it meanwhile must not fail on it before the problems are reported
         }
         record(path, Long.toString(v));
         return v;
@@ -130,6 +131,7 @@ public final class ConfigReader {
         }
         if (!(v >= min && v <= max)) {
             problem(path, v + " is out of range [" + min + ", " + max + "]");
+            return def;
         }
         record(path, Double.toString(v));
         return v;
@@ -166,6 +168,7 @@ public final class ConfigReader {
         if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
             problem(path, Durations.format(v) + " is out of range [" + Durations.format(min) + ", "
                     + Durations.format(max) + "]");
+            return def;
         }
         record(path, Durations.format(v));
         return v;
@@ -371,10 +374,21 @@ public final class ConfigReader {
 
     /**
      * Reads a config with {@code read}, rejects unknown keys in {@code sections}, and throws
-     * {@link ConfigException} with every problem found.
+     * {@link ConfigException} with every problem found. A bad value reads as its key's default, so
+     * building the config goes on to the next key; should building it still fail, and problems were
+     * found before, those are what is reported, not the failure they led to.
      */
     public <T> T read(java.util.function.Function<ConfigReader, T> read, String... sections) {
-        T config = read.apply(this);
+        T config;
+        try {
+            config = read.apply(this);
+        } catch (RuntimeException e) {
+            if (e instanceof ConfigException || problems.isEmpty()) {
+                throw e;
+            }
+            rejectUnknownKeys(sections);
+            throw new ConfigException(problems);
+        }
         rejectUnknownKeys(sections);
         throwIfInvalid();
         return config;

@@ -1,5 +1,6 @@
 package io.mpipe.common.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,7 +33,9 @@ public final class ConfigSource {
     /** Prefix of environment variables that override keys: {@code PIPELINE_SINK_BATCH_MAX_ROWS}. */
     public static final String ENV_PREFIX = "PIPELINE_";
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** A key written twice in one mapping is an error, not "the last one wins". */
+    private static final ObjectMapper YAML =
+            new ObjectMapper(new YAMLFactory().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
 
     /** A leaf value, as text. */
     public record Scalar(String text, boolean fromEnvironment) {

@@ -180,4 +180,46 @@ class ConfigReaderTest {
         assertThatThrownBy(() -> ConfigSource.parse("kafka: [unclosed\n", Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("not valid YAML");
     }
+
+    @Test
+    void shouldRejectAKeyWrittenTwice() {
+        assertThatThrownBy(() -> ConfigSource.parse("kafka:\n  topic: a\n  topic: b\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("not valid YAML")
+                .hasMessageContaining("Duplicate field 'topic'")
+                .hasMessageContaining("line 3");
+    }
+
+    /** A record whose constructor refuses what a bad value would be, as settings classes do. */
+    record Positive(long n, Duration d) {
+        Positive {
+            if (n <= 0 || d.isNegative()) {
+                throw new IllegalArgumentException("n and d must be positive");
+            }
+        }
+    }
+
+    @Test
+    void shouldReportOutOfRangeValuesRatherThanWhatTheyWouldBreak() {
+        ConfigReader r = ConfigSource.parse("exporter:\n  max-series: -5\n  window: 0s\n  typo: 1\n", Map.of()).reader();
+        assertThatThrownBy(() -> r.read(x -> new Positive(x.longValue("exporter.max-series", 10, 1, 100),
+                        x.duration("exporter.window", Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofDays(1))),
+                "exporter"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
+                        "exporter.max-series: -5 is out of range [1, 100]",
+                        "exporter.window: 0s is out of range [1s, 1d]",
+                        "exporter.typo: unknown key"));
+        ConfigReader ok = ConfigSource.parse("exporter:\n  max-series: 500\n", Map.of()).reader();
+        assertThat(ok.number("exporter.max-series", 7.5, 0, 100)).isEqualTo(7.5);
+        assertThat(ok.problems()).containsExactly("exporter.max-series: 500.0 is out of range [0.0, 100.0]");
+    }
+
+    @Test
+    void shouldPassOnAFailureOfTheReaderWhenNothingElseIsWrong() {
+        ConfigReader r = ConfigSource.parse("exporter:\n  max-series: 5\n", Map.of()).reader();
+        assertThatThrownBy(() -> r.read(x -> {
+            x.longValue("exporter.max-series", 10, 1, 100);
+            throw new IllegalStateException("a bug, not a config problem");
+        }, "exporter")).isInstanceOf(IllegalStateException.class);
+    }
 }
