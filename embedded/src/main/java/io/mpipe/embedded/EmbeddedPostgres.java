@@ -95,6 +95,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     /** JDBC URL of {@code database} as the superuser. */
     public String jdbcUrl(String database) {
+        return jdbcUrl(port, database);
+    }
+
+    /** JDBC URL of {@code database} on an embedded PostgreSQL at {@code port}. */
+    public static String jdbcUrl(int port, String database) {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + Objects.requireNonNull(database);
     }
 

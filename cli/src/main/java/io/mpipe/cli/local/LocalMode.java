@@ -3,7 +3,10 @@ package io.mpipe.cli.local;
 import io.mpipe.cli.ConfigOption;
 import io.mpipe.collector.CollectorApp;
 import io.mpipe.collector.CollectorConfig;
+import io.mpipe.common.config.ConfigException;
+import io.mpipe.common.config.ConfigReader;
 import io.mpipe.common.config.ConfigSource;
+import io.mpipe.common.config.Durations;
 import io.mpipe.common.http.SelfMetrics;
 import io.mpipe.embedded.EmbeddedKafka;
 import io.mpipe.embedded.EmbeddedPostgres;
@@ -27,11 +30,14 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The whole pipeline on one machine, with no Docker: an in-process Kafka broker and an embedded
@@ -67,6 +73,10 @@ public final class LocalMode implements AutoCloseable {
     }
 
     public static LocalMode start(Options o) throws IOException {
+        checkPortNumber(o.kafkaPort(), "--kafka-port", 65534); // the controller takes the next port
+        checkPortNumber(o.postgresPort(), "--postgres-port", 65535);
+        // every problem of every service's config, before anything starts
+        ConfigSource source = validatedSource(o);
         Files.createDirectories(o.dataDir());
         checkPortFree(o.kafkaPort(), "--kafka-port");
         checkPortFree(o.kafkaPort() + 1, "--kafka-port (the controller uses the next port)");
@@ -82,7 +92,7 @@ public final class LocalMode implements AutoCloseable {
         try {
             pg.start();
             pg.createDatabase(DATABASE);
-            mode.startServices();
+            mode.startServices(source);
         } catch (RuntimeException | IOException e) {
             mode.close();
             throw e;
@@ -90,36 +100,76 @@ public final class LocalMode implements AutoCloseable {
         return mode;
     }
 
+    private static void checkPortNumber(int port, String option, int max) {
+        if (port < 1 || port > max) {
+            throw new ConfigException(option + ": " + port + " is out of range [1, " + max + "]");
+        }
+    }
+
     private static void checkPortFree(int port, String option) {
         try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);
         } catch (IOException e) {
-            throw new io.mpipe.common.config.ConfigException(option + ": port " + port
-                    + " is in use (choose another one)");
+            throw new ConfigException(option + ": port " + port + " is in use (choose another one)");
         }
     }
 
-    private ConfigSource source(Map<String, String> env) {
-        return options.config() == null ? ConfigSource.empty(env) : ConfigSource.load(options.config(), env);
+    private static ConfigSource source(Options o, Map<String, String> env) {
+        return o.config() == null ? ConfigSource.empty(env) : ConfigSource.load(o.config(), env);
     }
 
-    private void startServices() throws IOException {
+    /**
+     * The services' config as local mode gives it to them: the file (or defaults) with the broker
+     * and the database pointed at the local ones, checked for all three services at once.
+     *
+     * @throws ConfigException with every problem of every service, each once
+     */
+    static ConfigSource validatedSource(Options o) {
         Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PIPELINE_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-        env.put("PIPELINE_POSTGRES_URL", postgres.jdbcUrl(DATABASE));
+        env.put("PIPELINE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + o.kafkaPort());
+        env.put("PIPELINE_POSTGRES_URL", EmbeddedPostgres.jdbcUrl(o.postgresPort(), DATABASE));
         env.put("PIPELINE_POSTGRES_USER", EmbeddedPostgres.SUPERUSER);
         env.put("PIPELINE_POSTGRES_PASSWORD", "");
-        env.put("PIPELINE_COLLECTOR_SYNTHETIC_ENABLED", Boolean.toString(options.synthetic()));
-        if (options.syntheticRate() != null) {
-            env.put("PIPELINE_COLLECTOR_SYNTHETIC_RATE", Double.toString(options.syntheticRate()));
+        env.put("PIPELINE_COLLECTOR_SYNTHETIC_ENABLED", Boolean.toString(o.synthetic()));
+        if (o.syntheticRate() != null) {
+            env.put("PIPELINE_COLLECTOR_SYNTHETIC_RATE", Double.toString(o.syntheticRate()));
         }
         env.putIfAbsent("PIPELINE_EXPORTER_HISTORY_ENABLED", "true");
-        env.putIfAbsent("PIPELINE_EXPORTER_STATE_DIR", options.dataDir().resolve("exporter-state").toString());
-        CollectorConfig probe = CollectorConfig.load(source(env));
-        if (!probe.hedera().accounts().isEmpty() && !probe.hedera().baseUrl().isBlank()) {
+        env.putIfAbsent("PIPELINE_EXPORTER_STATE_DIR", o.dataDir().resolve("exporter-state").toString());
+        ConfigSource file = source(o, env);
+        if (!env.containsKey(ConfigReader.envName("sink.retention")) && !file.has("sink.retention")) {
+            // history replayed into local mode is kept, whatever its age, unless a retention is set
+            env.put(ConfigReader.envName("sink.retention"), Durations.format(KEEP));
+        }
+        Set<String> problems = new LinkedHashSet<>();
+        CollectorConfig probe = check(file, CollectorConfig::read, CollectorConfig.SECTIONS, problems);
+        if (probe != null && !probe.hedera().accounts().isEmpty() && !probe.hedera().baseUrl().isBlank()) {
             env.putIfAbsent("PIPELINE_COLLECTOR_HEDERA_ENABLED", "true");
         }
-        ConfigSource source = source(env);
+        ConfigSource source = source(o, env);
+        check(source, CollectorConfig::read, CollectorConfig.SECTIONS, problems);
+        check(source, SinkConfig::read, SinkConfig.SECTIONS, problems);
+        check(source, ExporterConfig::read, ExporterConfig.SECTIONS, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(List.copyOf(problems));
+        }
+        return source;
+    }
+
+    /** Local mode's default {@code sink.retention}: the longest there is. */
+    static final Duration KEEP = Duration.ofDays(36_500);
+
+    private static <T> T check(ConfigSource source, Function<ConfigReader, T> read, String[] sections,
+            Set<String> problems) {
+        try {
+            return source.reader().read(read, sections);
+        } catch (ConfigException e) {
+            problems.addAll(e.problems()); // the sections services share report alike: each once
+            return null;
+        }
+    }
+
+    private void startServices(ConfigSource source) throws IOException {
         // each as its service reads it, logging its effective configuration (the logging section is shared)
         CollectorConfig cc = ConfigOption.load(source, "collector", CollectorConfig::read, CollectorConfig::logging,
                 CollectorConfig.SECTIONS);

@@ -197,6 +197,11 @@ public final class ConfigSource {
         return new Scalar(out.toString(), refs == 1 && allFromEnv);
     }
 
+    /** True when the file sets {@code path} (the environment is not looked at). */
+    public boolean has(String path) {
+        return node(path) != null;
+    }
+
     Object node(String path) {
         Object cur = root;
         for (String part : path.split("\\.")) {
