@@ -9,9 +9,18 @@ import io.mpipe.collector.replay.ReplayOptions;
 import io.mpipe.collector.replay.Replayer;
 import io.mpipe.common.metric.Labels;
 import io.mpipe.common.wire.Topics;
+import io.mpipe.sink.SinkConfig;
 import io.prometheus.client.CollectorRegistry;
+import io.mpipe.collector.replay.ReplayReader;
+import io.mpipe.common.config.ConfigReader;
+import io.mpipe.common.config.ConfigSource;
+import io.mpipe.common.config.Durations;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -29,11 +38,13 @@ import picocli.CommandLine.Parameters;
             + " records as replayed.",
             "Formats (detected from the name or the first line; any of them may be gzipped):",
             "  jsonl        the wire format, one JSON object a line",
-            "  csv          name,timestamp,value,labels as PostgreSQL writes it with \\copy ... CSV HEADER",
+            "  csv          name,timestamp,value,labels as PostgreSQL writes it with",
+            "               \\copy (SELECT name, ts, value, labels FROM metrics) TO 'f.csv' CSV HEADER",
             "  csv-ts       timestamp,value (needs --name; --label adds labels)",
             "  openmetrics  OpenMetrics or Prometheus text with timestamps",
             "Bad lines are reported with their line numbers and do not stop the replay.",
-            "Note: the sink skips samples older than sink.retention (30 days by default)."})
+            "Note: the sink skips samples older than sink.retention (30 days by default; local mode keeps any age);"
+                + " the summary says how many records are older than the config's retention."})
 final class ReplayCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
@@ -70,11 +81,19 @@ final class ReplayCommand implements Callable<Integer> {
             if (!Files.isReadable(f)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "FILE: " + f + " does not exist or cannot be read");
             }
+            // what can be told from a file's name and first line is told before anything is sent
+            try (ReplayReader r = ReplayReader.open(f, options)) {
+                r.format();
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
         if (rate < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--rate: must not be negative");
         }
-        Replayer replayer = new Replayer(options, rate);
+        Duration retention = retention(config.source());
+        Replayer replayer = new Replayer(options, rate)
+                .countOlderThan(System.currentTimeMillis() - retention.toMillis());
         ProgressPrinter progress = new ProgressPrinter();
         Replayer.Summary summary;
         if (dryRun) {
@@ -96,8 +115,15 @@ final class ReplayCommand implements Callable<Integer> {
             }
         }
         progress.finish();
-        print(summary);
+        print(summary, retention);
         return summary.failed() > 0 ? Pipeline.RUNTIME_FAILURE : Pipeline.OK;
+    }
+
+    /** {@code sink.retention} as the config sets it (the sink's default otherwise). */
+    static Duration retention(ConfigSource source) {
+        ConfigReader r = source.reader();
+        Duration d = SinkConfig.retention(r);
+        return r.valid() ? d : SinkConfig.DEFAULT_RETENTION;
     }
 
     private ReplayOptions options() {
@@ -129,7 +155,7 @@ final class ReplayCommand implements Callable<Integer> {
         }
     }
 
-    private void print(Replayer.Summary s) {
+    private void print(Replayer.Summary s, Duration retention) {
         double secs = Math.max(0.001, s.elapsed().toMillis() / 1000.0);
         System.out.printf(Locale.ROOT, "read %,d lines in %.1f s (%,.0f lines/s)%n", s.read(), secs, s.read() / secs);
         if (dryRun) {
@@ -145,30 +171,62 @@ final class ReplayCommand implements Callable<Integer> {
         if (s.rejected() > s.firstRejections().size()) {
             System.out.printf(Locale.ROOT, "  ... and %,d more%n", s.rejected() - s.firstRejections().size());
         }
+        if (s.olderThanCutoff() > 0) {
+            boolean one = s.olderThanCutoff() == 1;
+            System.out.printf(Locale.ROOT, "note: %,d of the %,d good records %s older than sink.retention (%s in this"
+                    + " config; the oldest from %s): a sink with that retention skips %s (counted in"
+                    + " sink_samples_skipped_total{reason=\"retention\"}). To store %s, raise sink.retention for"
+                    + " that sink first (local mode keeps samples of any age unless a retention is set).%n",
+                    s.olderThanCutoff(), s.good(), one ? "is" : "are", Durations.format(retention),
+                    Instant.ofEpochMilli(s.oldestTimestamp()).truncatedTo(ChronoUnit.SECONDS), one ? "it" : "them",
+                    one ? "it" : "them");
+        }
     }
 
-    /** Records, rate and ETA on one updating line when stderr is a terminal; silent otherwise. */
+    /**
+     * Records, rate and ETA: on one updating line when stderr is a terminal, otherwise a line every
+     * 10 s (so a long replay shows it is alive in a log, and a short one prints none).
+     */
     static final class ProgressPrinter implements Replayer.Progress {
-        private final boolean terminal = System.console() != null;
-        private final long start = System.nanoTime();
+        private static final long PLAIN_EVERY_NANOS = 10_000_000_000L;
+        private final boolean terminal = stderrIsTerminal();
+        private long lastPlain;
         private boolean printed;
 
         @Override
-        public void update(long records, long bytesRead, long totalBytes) {
-            if (!terminal) {
+        public void update(long records, long bytesRead, long totalBytes, Duration elapsed) {
+            long nanos = elapsed.toNanos();
+            if (!terminal && nanos - lastPlain < PLAIN_EVERY_NANOS) {
                 return;
             }
-            double secs = Math.max(0.001, (System.nanoTime() - start) / 1e9);
+            double secs = Math.max(0.001, nanos / 1e9);
             double frac = totalBytes == 0 ? 1 : Math.min(1, (double) bytesRead / totalBytes);
             String eta = frac <= 0 ? "?" : String.format(Locale.ROOT, "%.0fs", secs / frac - secs);
-            System.err.printf(Locale.ROOT, "\r%,d records  %,.0f/s  %3.0f%%  ETA %s   ", records, records / secs,
+            String line = String.format(Locale.ROOT, "%,d records  %,.0f/s  %3.0f%%  ETA %s", records, records / secs,
                     frac * 100, eta);
-            printed = true;
+            if (terminal) {
+                System.err.print("\r" + line + "   ");
+                printed = true;
+            } else {
+                lastPlain = nanos;
+                System.err.println("replay: " + line);
+            }
+            System.err.flush();
         }
 
         void finish() {
             if (printed) {
                 System.err.println();
+            }
+        }
+
+        /** Whether stderr is a terminal (on Linux, where it says so; elsewhere, whether there is a console). */
+        static boolean stderrIsTerminal() {
+            try {
+                String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+                return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                return System.console() != null;
             }
         }
     }

@@ -60,6 +60,13 @@ public record SinkConfig(
      *
      * @throws io.mpipe.common.config.ConfigException naming every bad key
      */
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(30);
+
+    /** {@code sink.retention}: how old a sample may be and still be stored. */
+    public static Duration retention(ConfigReader r) {
+        return r.duration("sink.retention", DEFAULT_RETENTION, Duration.ofHours(1), Duration.ofDays(36_500));
+    }
+
     public static SinkConfig load(ConfigSource source) {
         return source.reader().read(SinkConfig::read, SECTIONS);
     }
@@ -78,8 +85,7 @@ public record SinkConfig(
         Duration maxAge = r.duration("sink.batch.max-age", DEFAULT_BATCH_MAX_AGE, Duration.ofMillis(1),
                 Duration.ofMinutes(10));
         boolean migrate = r.bool("sink.migrate-on-start", true);
-        Duration retention = r.duration("sink.retention", Duration.ofDays(30), Duration.ofHours(1),
-                Duration.ofDays(36_500));
+        Duration retention = retention(r);
         Duration interval = r.duration("sink.partition-interval", Duration.ofDays(1), Duration.ofHours(1),
                 Duration.ofDays(366));
         if (!PartitionMaintainer.validInterval(interval)) {

@@ -158,7 +158,7 @@ public final class ReplayBench {
         try (MetricPublisher publisher = new MetricPublisher(new KafkaProducer<>(CollectorApp.producerProps(config,
                 "bench-replay"), new ByteArraySerializer(), new ByteArraySerializer()), topic,
                 config.producer().maxBuffered(), new CollectorMetrics(new CollectorRegistry()))) {
-            s = new Replayer(ReplayOptions.detect(), 0).run(List.of(file), publisher, (a, b, c) -> { });
+            s = new Replayer(ReplayOptions.detect(), 0).run(List.of(file), publisher, (a, b, c, d) -> { });
         }
         if (s.sent() != s.read()) {
             throw new IllegalStateException("replay sent " + s.sent() + " of " + s.read() + " records");

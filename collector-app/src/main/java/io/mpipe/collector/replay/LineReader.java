@@ -137,6 +137,11 @@ final class LineReader implements Closeable {
         return new Line(number, Arrays.copyOfRange(line, from, end), tooLong);
     }
 
+    /** Bytes read from the input and not yet returned in a line. */
+    int unread() {
+        return limit - pos;
+    }
+
     /** Makes {@code line} the next one {@link #next()} returns. */
     void pushBack(Line l) {
         pushedBack.addFirst(l);

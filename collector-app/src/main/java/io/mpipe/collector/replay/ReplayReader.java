@@ -82,21 +82,26 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
         CountingInputStream counter = new CountingInputStream(Files.newInputStream(file));
         LineReader lines = null;
         try {
-            InputStream in = new BufferedInputStream(counter, 64 * 1024);
+            Buffered buffered = new Buffered(counter);
+            InputStream in = buffered;
             in.mark(2);
             boolean gzip = in.read() == 0x1f && in.read() == 0x8b;
             in.reset();
+            Gzip gz = null;
             if (gzip) {
-                in = new GZIPInputStream(in, 64 * 1024);
+                in = gz = new Gzip(in);
             }
+            counter.aheadOfLines = buffered;
+            counter.gzip = gz;
             lines = new LineReader(in, MAX_LINE_CHARS);
+            counter.lines = lines;
             ReplayFormat format = options.format();
             if (format == null) {
                 format = detect(file, lines);
             }
             if (format == ReplayFormat.CSV_TS && options.name() == null) {
-                throw new IllegalArgumentException(file + ": a timestamp,value (CSV_TS) file names no metric;"
-                        + " a metric name must be given");
+                throw new IllegalArgumentException("--name: " + file + " is a timestamp,value (csv-ts) file, which"
+                        + " names no metric: give the metric's name");
             }
             return new ReplayReader(file, format, options, counter, lines);
         } catch (IOException | RuntimeException e) {
@@ -135,12 +140,14 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
     }
 
     /**
-     * Bytes read from the file so far: compressed bytes for a gzip file, so that progress can be
-     * measured against the file's size. Runs ahead of the records returned by up to a buffer
-     * (some tens of kilobytes).
+     * How far into the file the lines read so far reach, in the file's bytes (compressed bytes for a
+     * gzip file), so that progress can be measured against the file's size: the bytes read from
+     * the file less those still waiting in the buffers. For a gzip file the decompressed text
+     * waiting to be split into lines is not taken off (at most 64 KB of it). Once the reading has
+     * finished, everything read from the file.
      */
     public long bytesRead() {
-        return counter.count;
+        return finished ? counter.count : counter.consumed(); // at the end (or at # EOF), all that was read
     }
 
     @Override
@@ -247,9 +254,60 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
         }
     }
 
+    /** A buffer over the file that says how much of it is not read yet. */
+    private static final class Buffered extends BufferedInputStream {
+        Buffered(InputStream in) {
+            super(in, 64 * 1024);
+        }
+
+        int unread() {
+            return buf == null ? 0 : count - pos; // no buffer once closed
+        }
+    }
+
+    /** Decompression that says how much compressed input it holds, not yet inflated. */
+    private static final class Gzip extends GZIPInputStream {
+        Gzip(InputStream in) throws IOException {
+            super(in, 64 * 1024);
+        }
+
+        private boolean closed;
+        private boolean ended;
+
+        int unread() {
+            return closed || ended ? 0 : inf.getRemaining(); // at the end, what remains is the trailer, read
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            ended = n < 0;
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            closed = true; // the inflater is ended: nothing is held any more
+            super.close();
+        }
+    }
+
     /** Counts the bytes read from the file, beneath any decompression. */
     private static final class CountingInputStream extends FilterInputStream {
         private long count;
+        private Buffered aheadOfLines;
+        private Gzip gzip;
+        private LineReader lines;
+
+        long consumed() {
+            long waiting = aheadOfLines == null ? 0 : aheadOfLines.unread();
+            if (gzip != null) {
+                waiting += gzip.unread();
+            } else if (lines != null) {
+                waiting += lines.unread();
+            }
+            return count - waiting;
+        }
 
         CountingInputStream(InputStream in) {
             super(in);

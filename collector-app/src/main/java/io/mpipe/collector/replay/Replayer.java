@@ -31,23 +31,29 @@ public final class Replayer {
 
     /**
      * What a replay did: lines read, good records, records the broker acknowledged ({@code sent},
-     * 0 in a dry run) and records it did not take ({@code failed}), bad lines ({@code rejected}).
+     * 0 in a dry run) and records it did not take ({@code failed}), bad lines ({@code rejected});
+     * of the good records, how many are older than the cutoff given with {@link #countOlderThan},
+     * and the oldest timestamp ({@link Long#MAX_VALUE} with none).
      */
     public record Summary(long read, long good, long sent, long failed, long rejected, List<Rejection> firstRejections,
-            Duration elapsed) {
+            Duration elapsed, long olderThanCutoff, long oldestTimestamp) {
         public Summary {
             firstRejections = List.copyOf(firstRejections);
         }
     }
 
-    /** Progress callback: records read so far, bytes read of all files, total bytes. */
+    /**
+     * Progress callback: records read so far, how far into all the files they reach (bytes), the
+     * files' total bytes, and the time since the replay started sending.
+     */
     @FunctionalInterface
     public interface Progress {
-        void update(long records, long bytesRead, long totalBytes);
+        void update(long records, long bytesRead, long totalBytes, Duration elapsed);
     }
 
     private final ReplayOptions options;
     private final double ratePerSecond;
+    private long cutoffMs = Long.MIN_VALUE;
 
     /** @param ratePerSecond records per second at most; 0 for as fast as the broker takes them */
     public Replayer(ReplayOptions options, double ratePerSecond) {
@@ -56,6 +62,12 @@ public final class Replayer {
             throw new IllegalArgumentException("rate must not be negative");
         }
         this.ratePerSecond = ratePerSecond;
+    }
+
+    /** Counts the good records older than {@code epochMs} (for instance, what a sink's retention skips). */
+    public Replayer countOlderThan(long epochMs) {
+        this.cutoffMs = epochMs;
+        return this;
     }
 
     /**
@@ -76,6 +88,8 @@ public final class Replayer {
         long read = 0;
         long good = 0;
         long rejected = 0;
+        long old = 0;
+        long oldest = Long.MAX_VALUE;
         List<Rejection> listed = new ArrayList<>();
         long lastProgress = 0;
         // handed to the publisher in small groups: one hand-off per group, pacing between groups
@@ -111,6 +125,10 @@ public final class Replayer {
                             continue;
                         }
                         good++;
+                        if (g.timestamp() < cutoffMs) {
+                            old++;
+                        }
+                        oldest = Math.min(oldest, g.timestamp());
                         pending[pendingCount++] = new MetricPublisher.Replayed(key, g.timestamp(), g.encoded(), source);
                         if (pendingCount == pending.length) {
                             pendingCount = publish(publisher, pending, pendingCount, t0, good);
@@ -127,7 +145,7 @@ public final class Replayer {
                 long now = System.nanoTime();
                 if (now - lastProgress > 200_000_000L) {
                     lastProgress = now;
-                    progress.update(read, chunk.bytesDone(), totalBytes);
+                    progress.update(read, chunk.bytesDone(), totalBytes, Duration.ofNanos(now - t0));
                 }
             }
         } catch (UncheckedIOException e) {
@@ -138,10 +156,11 @@ public final class Replayer {
         if (publisher != null && !publisher.flush(Duration.ofMinutes(5))) {
             throw new IOException(publisher.buffered() + " record(s) not acknowledged by the broker within 5 min");
         }
-        progress.update(read, totalBytes, totalBytes);
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
+        progress.update(read, totalBytes, totalBytes, elapsed);
         long sent = publisher == null ? 0 : publisher.acknowledged() - ackedBefore;
         long failed = publisher == null ? 0 : publisher.failed() - failedBefore;
-        return new Summary(read, good, sent, failed, rejected, listed, Duration.ofNanos(System.nanoTime() - t0));
+        return new Summary(read, good, sent, failed, rejected, listed, elapsed, old, oldest);
     }
 
     /**

@@ -458,6 +458,30 @@ class ReplayReaderTest {
     }
 
     @Test
+    void shouldSayHowFarIntoTheFileTheLinesReadReach() throws IOException {
+        String line = "{\"name\":\"up\",\"timestamp\":1700000000000,\"value\":1}\n";
+        Path file = write("m.jsonl", line.repeat(10_000));
+        Path gzip = writeGzip("m.jsonl.gz", line.repeat(10_000));
+
+        try (ReplayReader reader = ReplayReader.open(file, ReplayOptions.detect())) {
+            for (int i = 0; i < 1_000; i++) {
+                reader.next();
+            }
+            // the buffers beneath hold more than a hundred kilobytes: none of it counts
+            assertThat(reader.bytesRead()).isBetween(1_000L * line.length(), 1_001L * line.length());
+        }
+        try (ReplayReader reader = ReplayReader.open(gzip, ReplayOptions.detect())) {
+            for (int i = 0; i < 5_000; i++) {
+                reader.next();
+            }
+            // identical lines compress to almost nothing: of 600 bytes, most are inflated already
+            assertThat(reader.bytesRead()).isLessThan(Files.size(gzip));
+            reader.forEachRemaining(l -> { });
+            assertThat(reader.bytesRead()).isEqualTo(Files.size(gzip));
+        }
+    }
+
+    @Test
     void shouldCountTheBytesRead() throws IOException {
         Path file = write("m.jsonl", "{\"name\":\"up\",\"timestamp\":1700000000000,\"value\":1}\n".repeat(10_000));
 

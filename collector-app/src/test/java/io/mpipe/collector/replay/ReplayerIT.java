@@ -97,7 +97,7 @@ class ReplayerIT {
 
         Replayer.Summary s;
         try (MetricPublisher publisher = publisher(kafka, topic)) {
-            s = new Replayer(ReplayOptions.detect(), 0).run(List.of(a, b), publisher, (r, x, y) -> { });
+            s = new Replayer(ReplayOptions.detect(), 0).run(List.of(a, b), publisher, (r, x, y, t) -> { });
         }
         assertThat(s.firstRejections()).extracting(Replayer.Rejection::file, Replayer.Rejection::line)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("a.jsonl", 12L),
@@ -141,7 +141,7 @@ class ReplayerIT {
         double rate = 200; // 100 records: at least 0.5 s at this rate
         Replayer.Summary s;
         try (MetricPublisher publisher = publisher(kafka, topic)) {
-            s = new Replayer(ReplayOptions.detect(), rate).run(files, publisher, (r, x, y) -> { });
+            s = new Replayer(ReplayOptions.detect(), rate).run(files, publisher, (r, x, y, t) -> { });
         }
         assertThat(s.sent()).isEqualTo(100);
         assertThat(s.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis((long) ((100 - perFile) / rate * 1000)));

@@ -1,0 +1,93 @@
+package io.mpipe.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code replay} as a user meets it: what it refuses before sending, and what its summary says. Dry runs: no broker. */
+class ReplayCommandTest {
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cl = Pipeline.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            int exit = cl.execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(stdout);
+        }
+    }
+
+    @Test
+    void shouldCallAMissingNameForATimestampValueFileAUsageError(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("cpu.csv");
+        Files.writeString(file, "timestamp,value\n2014-02-14 14:27:00,0.1\n");
+        Run r = run("replay", "--dry-run", file.toString());
+        assertThat(r.exit()).isEqualTo(Pipeline.USAGE);
+        assertThat(r.err()).startsWith("--name: " + file + " is a timestamp,value (csv-ts) file, which names no metric");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void shouldSayHowManyRecordsTheConfigsRetentionWouldSkip(@TempDir Path dir) throws Exception {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Path file = dir.resolve("cpu.csv");
+        Files.writeString(file, "timestamp,value\n"
+                + now.minus(40, ChronoUnit.DAYS) + ",1\n"
+                + now.minus(35, ChronoUnit.DAYS) + ",2\n"
+                + now.minus(1, ChronoUnit.DAYS) + ",3\n");
+        Run byDefault = run("replay", "--dry-run", "--name", "cpu", file.toString());
+        assertThat(byDefault.exit()).isEqualTo(Pipeline.OK);
+        assertThat(byDefault.out()).contains("good 3 (dry run: nothing sent)")
+                .contains("note: 2 of the 3 good records are older than sink.retention (30d in this config; the oldest"
+                        + " from " + now.minus(40, ChronoUnit.DAYS) + ")");
+
+        Path config = dir.resolve("config.yaml");
+        Files.writeString(config, "sink:\n  retention: 36d\n");
+        Run longer = run("replay", "--dry-run", "--config", config.toString(), "--name", "cpu", file.toString());
+        assertThat(longer.out()).contains("note: 1 of the 3 good records is older than sink.retention (36d in this");
+
+        Files.writeString(config, "sink:\n  retention: 100d\n");
+        Run none = run("replay", "--dry-run", "--config", config.toString(), "--name", "cpu", file.toString());
+        assertThat(none.out()).doesNotContain("note:");
+    }
+
+    @Test
+    void shouldPrintProgressEveryTenSecondsWhenStderrIsNotATerminal() {
+        assertThat(ReplayCommand.ProgressPrinter.stderrIsTerminal()).as("the test's stderr is a pipe").isFalse();
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            ReplayCommand.ProgressPrinter p = new ReplayCommand.ProgressPrinter();
+            p.update(1_000, 10, 100, java.time.Duration.ofSeconds(1));
+            p.update(10_000, 25, 100, java.time.Duration.ofSeconds(10));
+            p.update(15_000, 40, 100, java.time.Duration.ofSeconds(15));
+            p.update(20_000, 50, 100, java.time.Duration.ofSeconds(20));
+            p.finish();
+        } finally {
+            System.setErr(stderr);
+        }
+        assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
+                "replay: 10,000 records  1,000/s   25%  ETA 30s",
+                "replay: 20,000 records  1,000/s   50%  ETA 20s");
+    }
+}
