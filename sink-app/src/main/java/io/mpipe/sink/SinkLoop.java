@@ -64,6 +64,8 @@ public final class SinkLoop implements Runnable {
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     /** Longest wait on a busy writer before polling again (the poll keeps the group membership). */
     private static final Duration BACKPRESSURE_WAIT = Duration.ofMillis(500);
+    /** How often, at most, the sink says it skipped samples older than the retention. */
+    static final Duration SKIP_NOTE_INTERVAL = Duration.ofMinutes(1);
 
     /** Settings of the loop. */
     public record Options(String topic, long retentionMs, long partitionIntervalMs, Optional<Instant> startFrom,
@@ -96,6 +98,10 @@ public final class SinkLoop implements Runnable {
     private volatile boolean databaseUp = true;
     private volatile int assignedCount;
     private boolean caughtUp;
+    /** Samples skipped for their age since the last note of it, and the newest of them. */
+    private long skippedUnnoted;
+    private long skippedNewestTs = Long.MIN_VALUE;
+    private long lastSkipNoteMs = Long.MIN_VALUE;
     private final int maxPollRecords;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -212,9 +218,31 @@ public final class SinkLoop implements Runnable {
         if (options.retentionMs() > 0 && decoder.timestamp() < now - options.retentionMs()) {
             metrics.skipped.labels("retention").inc();
             building.skipExpired(tp, rec.offset(), now);
+            skippedUnnoted++;
+            skippedNewestTs = Math.max(skippedNewestTs, decoder.timestamp());
+            noteSkipped(now);
             return;
         }
         building.add(tp, rec.offset(), decoder.key(), decoder.timestamp(), decoder.value(), now);
+    }
+
+    /**
+     * Says, at once and then at most once a {@link #SKIP_NOTE_INTERVAL}, that samples were skipped
+     * for being older than the retention: a replay of old files otherwise stores nothing without a
+     * word in the sink's log.
+     */
+    private void noteSkipped(long now) {
+        if (lastSkipNoteMs != Long.MIN_VALUE && now - lastSkipNoteMs < SKIP_NOTE_INTERVAL.toMillis()) {
+            return;
+        }
+        log.warn("sink: skipped {} sample(s) older than sink.retention ({}), the newest of them from {}; they are not"
+                + " stored (sink_samples_skipped_total{reason=\"retention\"}). To store such samples, raise"
+                + " sink.retention and replay them again", skippedUnnoted,
+                io.mpipe.common.config.Durations.format(Duration.ofMillis(options.retentionMs())),
+                Instant.ofEpochMilli(skippedNewestTs));
+        lastSkipNoteMs = now;
+        skippedUnnoted = 0;
+        skippedNewestTs = Long.MIN_VALUE;
     }
 
     private void deadLetter(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec, String field, String reason,

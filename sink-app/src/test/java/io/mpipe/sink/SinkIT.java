@@ -193,13 +193,28 @@ class SinkIT {
                 new Metric("sink_age", now - 1000, 3, Labels.EMPTY));
         SinkFixtures.produce(kafka.bootstrapServers(), topic, ms);
         CollectorRegistry registry = new CollectorRegistry();
+        ch.qos.logback.classic.Logger loopLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(SinkLoop.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        loopLog.addAppender(logged);
         try (SinkApp sink = SinkApp.start(SinkFixtures.config(kafka.bootstrapServers(), db, topic,
                 kafka.newGroup("sink")), registry)) {
             SinkFixtures.awaitRows(db, 2, Duration.ofSeconds(30));
             await().atMost(Duration.ofSeconds(10)).until(() ->
                     db.queryLong("SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == 3);
+        } finally {
+            loopLog.detachAppender(logged);
         }
         assertThat(SinkFixtures.rows(db)).isEqualTo(2);
+        // said in the log, too: a replay of old files is otherwise stored nowhere without a word
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .singleElement().asString()
+                .startsWith("sink: skipped 1 sample(s) older than sink.retention (30d), the newest of them from "
+                        + java.time.Instant.ofEpochMilli(now - Duration.ofDays(40).toMillis()))
+                .contains("raise sink.retention");
         assertThat(registry.getSampleValue("sink_samples_skipped_total", new String[] {"reason"},
                 new String[] {"retention"})).isEqualTo(1.0);
         // the replayed two-day-old sample got a partition of its own, created on demand
