@@ -72,6 +72,9 @@ public final class CollectorApp implements AutoCloseable {
         } catch (IOException e) {
             publisher.close();
             throw new UncheckedIOException("collector: cannot start HTTP on " + config.http(), e);
+        } catch (RuntimeException e) {
+            publisher.close();
+            throw e;
         }
         CollectorApp app = new CollectorApp(publisher, runner, http, metrics);
         runner.start();

@@ -3,6 +3,7 @@ package io.mpipe.common.http;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import io.mpipe.common.config.ConfigException;
 import io.mpipe.common.config.HttpSettings;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
@@ -10,6 +11,7 @@ import io.prometheus.client.exporter.HTTPServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -55,7 +57,12 @@ public final class ServiceHttpServer implements AutoCloseable {
     public ServiceHttpServer(String service, HttpSettings settings, CollectorRegistry registry,
             Supplier<Health> health) throws IOException {
         this.service = service;
-        this.server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
+        try {
+            this.server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
+        } catch (BindException e) {
+            throw new ConfigException(service + ".http.port: " + settings.host() + ":" + settings.port()
+                    + " is in use or cannot be bound (" + e.getMessage() + "); choose another port, or 0 for a free one");
+        }
         // eight workers: a pool that only grows once its queue is full would stay at its core size,
         // and an exporter forwarding to another that forwards back would wait on itself
         ThreadPoolExecutor pool = new ThreadPoolExecutor(8, 8, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(256),
@@ -86,6 +93,13 @@ public final class ServiceHttpServer implements AutoCloseable {
                 requests.labels("/metrics", "5xx").inc();
                 log.warn("{}: /metrics failed", service, e);
                 throw e;
+            }
+        });
+        // anything no route matches: a JSON 404, as from the routes, not the server's HTML page
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                requests.labels("other", "4xx").inc();
+                sendJson(exchange, 404, new ErrorBody("no such path: " + exchange.getRequestURI().getPath()), null);
             }
         });
         route("/health", exchange -> {

@@ -1,7 +1,9 @@
 package io.mpipe.common.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mpipe.common.config.ConfigException;
 import io.mpipe.common.config.HttpSettings;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
@@ -60,8 +62,25 @@ class ServiceHttpServerTest {
             assertThat(busy.statusCode()).isEqualTo(503);
             assertThat(busy.headers().firstValue("Retry-After")).hasValue("2");
             assertThat(get(s, "/api/echo/more").statusCode()).isEqualTo(404);
+            HttpResponse<String> nowhere = get(s, "/nowhere");
+            assertThat(nowhere.statusCode()).isEqualTo(404);
+            assertThat(nowhere.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+                    .startsWith("application/json"));
+            assertThat(nowhere.body()).isEqualTo("{\"error\":\"no such path: /nowhere\"}");
             assertThat(registry.getSampleValue("test_http_requests_total",
                     new String[] {"route", "status"}, new String[] {"/api/echo", "4xx"})).isEqualTo(2.0);
+        }
+    }
+
+    @Test
+    void shouldNameTheKeyWhenThePortIsTaken() throws Exception {
+        try (ServiceHttpServer first = new ServiceHttpServer("sink", new HttpSettings("127.0.0.1", 0),
+                new CollectorRegistry(), () -> Health.up(Map.of()))) {
+            assertThatThrownBy(() -> new ServiceHttpServer("sink", new HttpSettings("127.0.0.1", first.port()),
+                    new CollectorRegistry(), () -> Health.up(Map.of())))
+                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement()
+                            .asString().startsWith("sink.http.port: 127.0.0.1:" + first.port() + " is in use")
+                            .endsWith("choose another port, or 0 for a free one"));
         }
     }
 }

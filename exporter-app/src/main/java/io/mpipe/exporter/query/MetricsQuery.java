@@ -53,8 +53,22 @@ public record MetricsQuery(Optional<String> name, Map<String, String> labels, lo
         if (name.isEmpty() && labels.isEmpty()) {
             throw HttpError.badRequest("name: is required (or at least one label=name=value filter)");
         }
-        return new MetricsQuery(name, labels, time(q, "from", defaultFromMs), time(q, "to", nowMs),
-                q.intParam("limit", DEFAULT_LIMIT, 1, MAX_LIMIT));
+        return of(q, name, labels, nowMs, defaultFromMs);
+    }
+
+    /**
+     * The range and the limit: {@code to} by default now; {@code from} by default as far before
+     * {@code to} as {@code defaultFromMs} is before now (the window, so {@code to} alone looks at
+     * the window before it); {@code from} after {@code to} is a bad request, not an empty answer.
+     */
+    private static MetricsQuery of(QueryString q, Optional<String> name, Map<String, String> labels, long nowMs,
+            long defaultFromMs) {
+        long to = time(q, "to", nowMs);
+        long from = time(q, "from", to - (nowMs - defaultFromMs));
+        if (from > to) {
+            throw HttpError.badRequest("from: " + Instant.ofEpochMilli(from) + " is after to: " + Instant.ofEpochMilli(to));
+        }
+        return new MetricsQuery(name, labels, from, to, q.intParam("limit", DEFAULT_LIMIT, 1, MAX_LIMIT));
     }
 
     /** {@code /api/v1/metrics/account?key=&value=&limit=}: the original monitor's label lookup. */
@@ -75,8 +89,7 @@ public record MetricsQuery(Optional<String> name, Map<String, String> labels, lo
                 throw HttpError.badRequest("name: '" + abbreviate(n) + "' is not a metric name");
             }
         });
-        return new MetricsQuery(name, labels, time(q, "from", defaultFromMs), time(q, "to", nowMs),
-                q.intParam("limit", DEFAULT_LIMIT, 1, MAX_LIMIT));
+        return of(q, name, labels, nowMs, defaultFromMs);
     }
 
     private static void putLabel(Map<String, String> labels, String k, String v) {
