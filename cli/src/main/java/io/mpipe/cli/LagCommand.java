@@ -63,6 +63,7 @@ final class LagCommand implements Callable<Integer> {
         try (LagMonitor monitor = new LagMonitor(Admin.create(base), () -> new KafkaConsumer<>(
                 LagService.probeProperties(base), new ByteArrayDeserializer(), new ByteArrayDeserializer()), lag,
                 Clock.systemUTC())) {
+            List<String> missing;
             do {
                 LagSnapshot snap = monitor.poll();
                 if (watch != null && terminal && format.equals("table")) {
@@ -70,12 +71,27 @@ final class LagCommand implements Callable<Integer> {
                 }
                 out.print(format.equals("json") ? new String(Json.write(snap), StandardCharsets.UTF_8) + "\n"
                         : table(snap));
+                missing = missing(groups, snap);
+                if (!missing.isEmpty()) {
+                    // a mistyped group would otherwise read as a group with no lag
+                    System.err.println("lag: no consumer group named " + String.join(", ", missing) + " on "
+                            + s.kafka().bootstrapServers() + " (without --group, lag lists every group)");
+                }
                 if (watch != null) {
                     Thread.sleep(intervalMs);
                 }
             } while (watch != null);
+            return missing.isEmpty() ? Pipeline.OK : Pipeline.RUNTIME_FAILURE;
         }
-        return Pipeline.OK;
+    }
+
+    /** The groups asked for by name that the broker does not know. */
+    static List<String> missing(List<String> named, LagSnapshot snap) {
+        List<String> missing = new ArrayList<>(named);
+        for (LagSnapshot.Group g : snap.groups()) {
+            missing.remove(g.group());
+        }
+        return missing;
     }
 
     static String table(LagSnapshot snap) {

@@ -4,8 +4,10 @@ import io.mpipe.common.http.SelfMetrics;
 import io.mpipe.sink.SinkApp;
 import io.mpipe.sink.SinkConfig;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,10 +23,23 @@ final class SinkCommand implements Callable<Integer> {
             description = "Consumer group (default: sink.group, metrics-sink). A new group is a new, independent copy.")
     String group;
 
-    @Option(names = "--from", paramLabel = "TIMESTAMP",
+    @Option(names = "--from", paramLabel = "TIMESTAMP", converter = InstantConverter.class,
             description = "For partitions with no stored offsets in this group: start at the first record at or"
                     + " after this instant (ISO-8601, e.g. 2026-11-01T00:00:00Z) instead of the beginning.")
     Instant from;
+
+    /** An ISO-8601 instant, or a clear word on what is wanted. */
+    static final class InstantConverter implements CommandLine.ITypeConverter<Instant> {
+        @Override
+        public Instant convert(String value) {
+            try {
+                return Instant.parse(value);
+            } catch (DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not an ISO-8601 instant with its"
+                        + " zone, e.g. 2026-11-01T00:00:00Z");
+            }
+        }
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code replay} as a user meets it: what it refuses before sending, and what its summary says. Dry runs: no broker. */
-class ReplayCommandTest {
+/** Commands as a user meets them where no broker is needed: usage errors, replay dry runs, progress. */
+class CommandsTest {
 
     private record Run(int exit, String out, String err) {
     }
@@ -89,5 +89,15 @@ class ReplayCommandTest {
         assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
                 "replay: 10,000 records  1,000/s   25%  ETA 30s",
                 "replay: 20,000 records  1,000/s   50%  ETA 20s");
+    }
+
+    @Test
+    void shouldSayWhatASinkStartInstantMustLookLike() {
+        StringWriter err = new StringWriter();
+        CommandLine cl = Pipeline.commandLine();
+        cl.setErr(new PrintWriter(err));
+        assertThat(cl.execute("sink", "--from", "notadate")).isEqualTo(Pipeline.USAGE);
+        assertThat(err.toString()).startsWith("Invalid value for option '--from': 'notadate' is not an ISO-8601"
+                + " instant with its zone, e.g. 2026-11-01T00:00:00Z");
     }
 }
