@@ -67,8 +67,9 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "replay", mixinStandardHelpOptions = true,
-            description = {"Replay records/s from a JSON-lines file beside the Kafka producer alone on the same records:",
-                "a warm-up of each, then three alternating rounds; the medians are reported."})
+            description = {"Replay's records/s from a JSON-lines file, beside the Kafka producer alone on the same"
+                + " records.",
+                "A warm-up of each, then three alternating rounds; the medians are reported."})
     static final class Replay implements Callable<Integer> {
         @Option(names = "--records", defaultValue = "1000000", description = "Records (default ${DEFAULT-VALUE}).")
         int records;

@@ -209,9 +209,14 @@ public final class SinkApp implements AutoCloseable {
         loopThread.join();
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
     /** Flushes the current batch, commits it, leaves the group, closes the pool. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return; // a signal's stop and the shutdown hook both close it
+        }
         loop.stop();
         try {
             if (!loop.awaitStopped(config.shutdownTimeout().plusSeconds(15))) {

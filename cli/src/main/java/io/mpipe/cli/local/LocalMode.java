@@ -213,6 +213,9 @@ public final class LocalMode implements AutoCloseable {
         double lastStored = counter(sinkRegistry, "sink_rows_written_total");
         long last = System.nanoTime();
         while (!stopped.await(options.statusIntervalSeconds(), TimeUnit.SECONDS)) {
+            if (isClosing()) {
+                continue; // the services are stopping: their counts say nothing now
+            }
             long now = System.nanoTime();
             double secs = (now - last) / 1e9;
             double produced = counter(collectorRegistry, "collector_records_produced_total");
@@ -227,8 +230,12 @@ public final class LocalMode implements AutoCloseable {
         return 0;
     }
 
+    private synchronized boolean isClosing() {
+        return closed;
+    }
+
     private String status(double producedPerS, double storedPerS, long rows) {
-        String lag = "sink lag ?";
+        String lag = "sink lag not measured yet";
         if (exporter != null && exporter.lag().isPresent()) {
             LagSnapshot snap = exporter.lag().get().snapshot();
             for (LagSnapshot.Group g : snap.groups()) {
