@@ -218,7 +218,7 @@ class ReplayReaderTest {
 
         assertThatThrownBy(() -> ReplayReader.open(file, ReplayOptions.detect()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("metric name must be given");
+                .hasMessageEndingWith("is a timestamp,value (csv-ts) file, which names no metric: give the metric's name");
     }
 
     // ---- OpenMetrics and Prometheus text
