@@ -105,8 +105,11 @@ final class ReplayCommand implements Callable<Integer> {
                 c = new CollectorConfig(c.kafka().withTopic(topic), c.logging(), c.http(), c.producer(), c.hedera(),
                         c.synthetic());
             }
-            try (Admin admin = Admin.create(c.kafka().clientProperties())) {
+            Admin admin = Admin.create(c.kafka().clientProperties());
+            try {
                 Topics.ensure(admin, c.kafka(), c.kafka().topic());
+            } finally {
+                admin.close(Duration.ofSeconds(5)); // not the minute its calls may still be waiting on a broker not there
             }
             try (MetricPublisher publisher = new MetricPublisher(new KafkaProducer<>(
                     CollectorApp.producerProps(c, "replay"), new ByteArraySerializer(), new ByteArraySerializer()),

@@ -18,6 +18,9 @@ import org.slf4j.LoggerFactory;
 public final class Topics {
     private static final Logger log = LoggerFactory.getLogger(Topics.class);
 
+    /** How long to wait for the broker to answer at all. */
+    static final int REACH_SECONDS = 30;
+
     private Topics() {
     }
 
@@ -29,7 +32,13 @@ public final class Topics {
      */
     public static void ensure(Admin admin, KafkaSettings kafka, String... topics) {
         try {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            Set<String> existing;
+            try {
+                existing = admin.listTopics().names().get(REACH_SECONDS, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("cannot reach Kafka at " + kafka.bootstrapServers()
+                        + " (kafka.bootstrap-servers) within " + REACH_SECONDS + " s", e);
+            }
             List<NewTopic> missing = new ArrayList<>();
             for (String t : topics) {
                 if (!existing.contains(t)) {
