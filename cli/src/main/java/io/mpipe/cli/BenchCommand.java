@@ -67,7 +67,7 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "replay", mixinStandardHelpOptions = true,
-            description = {"Replay's records/s from a JSON-lines file, beside the Kafka producer alone on the same"
+            description = {"How fast replay sends a JSON-lines file, beside the Kafka producer alone on the same"
                 + " records.",
                 "A warm-up of each, then three alternating rounds; the medians are reported."})
     static final class Replay implements Callable<Integer> {

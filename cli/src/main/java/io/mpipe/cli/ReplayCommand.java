@@ -6,15 +6,14 @@ import io.mpipe.collector.CollectorMetrics;
 import io.mpipe.collector.publish.MetricPublisher;
 import io.mpipe.collector.replay.ReplayFormat;
 import io.mpipe.collector.replay.ReplayOptions;
+import io.mpipe.collector.replay.ReplayReader;
 import io.mpipe.collector.replay.Replayer;
+import io.mpipe.common.config.ConfigSource;
+import io.mpipe.common.config.Durations;
 import io.mpipe.common.metric.Labels;
 import io.mpipe.common.wire.Topics;
 import io.mpipe.sink.SinkConfig;
 import io.prometheus.client.CollectorRegistry;
-import io.mpipe.collector.replay.ReplayReader;
-import io.mpipe.common.config.ConfigReader;
-import io.mpipe.common.config.ConfigSource;
-import io.mpipe.common.config.Durations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +38,8 @@ import picocli.CommandLine.Parameters;
             "Formats (detected from the name or the first line; any of them may be gzipped):",
             "  jsonl        the wire format, one JSON object a line",
             "  csv          name,timestamp,value,labels as PostgreSQL writes it with",
-            "               \\copy (SELECT name, ts, value, labels FROM metrics) TO 'f.csv' CSV HEADER",
+            "               \\copy (SELECT name, ts, value, labels FROM metrics)",
+            "               TO 'f.csv' CSV HEADER",
             "  csv-ts       timestamp,value (needs --name; --label adds labels)",
             "  openmetrics  OpenMetrics or Prometheus text with timestamps",
             "Bad lines are reported with their line numbers and do not stop the replay.",
@@ -86,6 +86,9 @@ final class ReplayCommand implements Callable<Integer> {
                 r.format();
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "FILE: " + f + " cannot be read: "
+                        + e.getMessage());
             }
         }
         if (rate < 0) {
@@ -124,9 +127,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     /** {@code sink.retention} as the config sets it (the sink's default otherwise). */
     static Duration retention(ConfigSource source) {
-        ConfigReader r = source.reader();
-        Duration d = SinkConfig.retention(r);
-        return r.valid() ? d : SinkConfig.DEFAULT_RETENTION;
+        return SinkConfig.retention(source.reader()); // a bad value reads as the default
     }
 
     private ReplayOptions options() {

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,34 +11,15 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Commands as a user meets them where no broker is needed: usage errors, replay dry runs, progress. */
 class CommandsTest {
-
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Pipeline.commandLine();
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err));
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            int exit = cl.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(stdout);
-        }
-    }
 
     @Test
     void shouldCallAMissingNameForATimestampValueFileAUsageError(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("cpu.csv");
         Files.writeString(file, "timestamp,value\n2014-02-14 14:27:00,0.1\n");
-        Run r = run("replay", "--dry-run", file.toString());
+        CommandRun r = CommandRun.of("replay", "--dry-run", file.toString());
         assertThat(r.exit()).isEqualTo(Pipeline.USAGE);
         assertThat(r.err()).startsWith("--name: " + file + " is a timestamp,value (csv-ts) file, which names no metric");
         assertThat(r.out()).isEmpty();
@@ -54,7 +33,7 @@ class CommandsTest {
                 + now.minus(40, ChronoUnit.DAYS) + ",1\n"
                 + now.minus(35, ChronoUnit.DAYS) + ",2\n"
                 + now.minus(1, ChronoUnit.DAYS) + ",3\n");
-        Run byDefault = run("replay", "--dry-run", "--name", "cpu", file.toString());
+        CommandRun byDefault = CommandRun.of("replay", "--dry-run", "--name", "cpu", file.toString());
         assertThat(byDefault.exit()).isEqualTo(Pipeline.OK);
         assertThat(byDefault.out()).contains("good 3 (dry run: nothing sent)")
                 .contains("note: 2 of the 3 good records are older than sink.retention (30d in this config; the oldest"
@@ -62,11 +41,11 @@ class CommandsTest {
 
         Path config = dir.resolve("config.yaml");
         Files.writeString(config, "sink:\n  retention: 36d\n");
-        Run longer = run("replay", "--dry-run", "--config", config.toString(), "--name", "cpu", file.toString());
+        CommandRun longer = CommandRun.of("replay", "--dry-run", "--config", config.toString(), "--name", "cpu", file.toString());
         assertThat(longer.out()).contains("note: 1 of the 3 good records is older than sink.retention (36d in this");
 
         Files.writeString(config, "sink:\n  retention: 100d\n");
-        Run none = run("replay", "--dry-run", "--config", config.toString(), "--name", "cpu", file.toString());
+        CommandRun none = CommandRun.of("replay", "--dry-run", "--config", config.toString(), "--name", "cpu", file.toString());
         assertThat(none.out()).doesNotContain("note:");
     }
 
@@ -93,11 +72,22 @@ class CommandsTest {
 
     @Test
     void shouldSayWhatASinkStartInstantMustLookLike() {
-        StringWriter err = new StringWriter();
-        CommandLine cl = Pipeline.commandLine();
-        cl.setErr(new PrintWriter(err));
-        assertThat(cl.execute("sink", "--from", "notadate")).isEqualTo(Pipeline.USAGE);
-        assertThat(err.toString()).startsWith("Invalid value for option '--from': 'notadate' is not an ISO-8601"
+        CommandRun r = CommandRun.of("sink", "--from", "notadate");
+        assertThat(r.exit()).isEqualTo(Pipeline.USAGE);
+        assertThat(r.err()).startsWith("Invalid value for option '--from': 'notadate' is not an ISO-8601"
                 + " instant with its zone, e.g. 2026-11-01T00:00:00Z");
+    }
+
+    @Test
+    void shouldCallAFileThatCannotBeReadAUsageError(@TempDir Path dir) throws Exception {
+        CommandRun directory = CommandRun.of("replay", "--dry-run", dir.toString());
+        assertThat(directory.exit()).isEqualTo(Pipeline.USAGE);
+        assertThat(directory.err()).startsWith("FILE: " + dir + " cannot be read: ");
+
+        Path broken = dir.resolve("broken.jsonl.gz");
+        Files.write(broken, new byte[] {0x1f, (byte) 0x8b, 0x00, 0x00});
+        CommandRun gzip = CommandRun.of("replay", "--dry-run", broken.toString());
+        assertThat(gzip.exit()).isEqualTo(Pipeline.USAGE);
+        assertThat(gzip.err()).startsWith("FILE: " + broken + " cannot be read: ");
     }
 }

@@ -74,8 +74,19 @@ public final class SinkApp implements AutoCloseable {
     /** Starts the sink; {@code onCommit} hears of every committed batch (benchmarks time them). */
     public static SinkApp start(SinkConfig config, CollectorRegistry registry, CommitListener onCommit) {
         Clock clock = Clock.systemUTC();
-        HikariDataSource pool = Database.pool(config.postgres(), "sink-" + config.group());
+        // the port first: one in use is a config error, found before anything else is set up
+        SinkLoop[] loopRef = new SinkLoop[1];
+        ServiceHttpServer http;
         try {
+            http = new ServiceHttpServer("sink", config.http(), registry, () -> health(loopRef[0]));
+        } catch (IOException e) {
+            throw new UncheckedIOException("sink: cannot start HTTP on " + config.http(), e);
+        }
+        HikariDataSource pool = null;
+        KafkaProducer<byte[], byte[]> dlqProducer = null;
+        KafkaConsumer<byte[], byte[]> consumer = null;
+        try {
+            pool = Database.pool(config.postgres(), "sink-" + config.group());
             if (config.migrateOnStart()) {
                 Migrations.migrate(pool);
                 checkPartitionInterval(config, pool);
@@ -84,9 +95,9 @@ public final class SinkApp implements AutoCloseable {
                 Topics.ensure(admin, config.kafka(), config.kafka().topic(), config.kafka().dlqTopic());
             }
             int n = INSTANCE.incrementAndGet();
-            KafkaProducer<byte[], byte[]> dlqProducer = new KafkaProducer<>(producerProps(config, n),
+            dlqProducer = new KafkaProducer<>(producerProps(config, n),
                     new ByteArraySerializer(), new ByteArraySerializer());
-            KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(config, n),
+            consumer = new KafkaConsumer<>(consumerProps(config, n),
                     new ByteArrayDeserializer(), new ByteArrayDeserializer());
             SeriesCache cache = new SeriesCache(config.seriesCacheSize());
             SinkMetrics metrics = new SinkMetrics(registry, clock, cache);
@@ -105,15 +116,22 @@ public final class SinkApp implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            ServiceHttpServer http = new ServiceHttpServer("sink", config.http(), registry, () -> health(loop));
+            loopRef[0] = loop;
             SinkApp app = new SinkApp(config, pool, dlqProducer, loop, maintenance, http);
             app.startRunning(clock);
             return app;
-        } catch (IOException e) {
-            pool.close();
-            throw new UncheckedIOException("sink: cannot start HTTP on " + config.http(), e);
         } catch (RuntimeException e) {
-            pool.close();
+            // nothing started stays open: the port, the clients, the pool
+            http.close();
+            if (consumer != null) {
+                consumer.close(Duration.ofSeconds(5));
+            }
+            if (dlqProducer != null) {
+                dlqProducer.close(Duration.ofSeconds(5));
+            }
+            if (pool != null) {
+                pool.close();
+            }
             throw e;
         }
     }
@@ -209,14 +227,15 @@ public final class SinkApp implements AutoCloseable {
         loopThread.join();
     }
 
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private boolean closed;
 
     /** Flushes the current batch, commits it, leaves the group, closes the pool. */
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return; // a signal's stop and the shutdown hook both close it
+    public synchronized void close() {
+        if (closed) {
+            return; // a signal's stop and the shutdown hook both close it; the second waits for the first
         }
+        closed = true;
         loop.stop();
         try {
             if (!loop.awaitStopped(config.shutdownTimeout().plusSeconds(15))) {

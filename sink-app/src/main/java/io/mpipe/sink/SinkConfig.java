@@ -55,11 +55,7 @@ public record SinkConfig(
         consumerProperties = Map.copyOf(consumerProperties);
     }
 
-    /**
-     * Reads and validates the sink's config.
-     *
-     * @throws io.mpipe.common.config.ConfigException naming every bad key
-     */
+    /** {@code sink.retention} when the config does not set it. */
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(30);
 
     /** {@code sink.retention}: how old a sample may be and still be stored. */
@@ -67,6 +63,11 @@ public record SinkConfig(
         return r.duration("sink.retention", DEFAULT_RETENTION, Duration.ofHours(1), Duration.ofDays(36_500));
     }
 
+    /**
+     * Reads and validates the sink's config.
+     *
+     * @throws io.mpipe.common.config.ConfigException naming every bad key
+     */
     public static SinkConfig load(ConfigSource source) {
         return source.reader().read(SinkConfig::read, SECTIONS);
     }

@@ -7,7 +7,9 @@ import io.mpipe.common.config.ConfigException;
 import io.mpipe.common.config.ConfigReader;
 import io.mpipe.common.config.ConfigSource;
 import io.mpipe.common.config.Durations;
+import io.mpipe.common.config.HttpSettings;
 import io.mpipe.common.http.SelfMetrics;
+import io.mpipe.common.http.ServiceHttpServer;
 import io.mpipe.embedded.EmbeddedKafka;
 import io.mpipe.embedded.EmbeddedPostgres;
 import io.mpipe.exporter.ExporterApp;
@@ -18,8 +20,9 @@ import io.mpipe.sink.SinkConfig;
 import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -65,6 +68,8 @@ public final class LocalMode implements AutoCloseable {
     private long rowsAtStart;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean closed;
+    /** Set as soon as stopping begins, for the status loop. */
+    private volatile boolean closing;
 
     private LocalMode(Options options, EmbeddedKafka kafka, EmbeddedPostgres postgres) {
         this.options = options;
@@ -147,13 +152,31 @@ public final class LocalMode implements AutoCloseable {
             env.putIfAbsent("PIPELINE_COLLECTOR_HEDERA_ENABLED", "true");
         }
         ConfigSource source = source(o, env);
-        check(source, CollectorConfig::read, CollectorConfig.SECTIONS, problems);
-        check(source, SinkConfig::read, SinkConfig.SECTIONS, problems);
-        check(source, ExporterConfig::read, ExporterConfig.SECTIONS, problems);
+        CollectorConfig cc = check(source, CollectorConfig::read, CollectorConfig.SECTIONS, problems);
+        SinkConfig sc = check(source, SinkConfig::read, SinkConfig.SECTIONS, problems);
+        ExporterConfig ec = check(source, ExporterConfig::read, ExporterConfig.SECTIONS, problems);
+        if (problems.isEmpty()) {
+            checkHttpPortFree("collector", cc.http(), problems);
+            checkHttpPortFree("sink", sc.http(), problems);
+            checkHttpPortFree("exporter", ec.http(), problems);
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(List.copyOf(problems));
         }
         return source;
+    }
+
+    /** A service's HTTP port in use, found before the broker and the database are started for nothing. */
+    private static void checkHttpPortFree(String service, HttpSettings http, Set<String> problems) {
+        if (http.port() == 0) {
+            return;
+        }
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(http.host(), http.port()), 1);
+        } catch (IOException e) {
+            problems.add(ServiceHttpServer.bindProblem(service, http, e));
+        }
     }
 
     /** Local mode's default {@code sink.retention}: the longest there is. */
@@ -213,7 +236,7 @@ public final class LocalMode implements AutoCloseable {
         double lastStored = counter(sinkRegistry, "sink_rows_written_total");
         long last = System.nanoTime();
         while (!stopped.await(options.statusIntervalSeconds(), TimeUnit.SECONDS)) {
-            if (isClosing()) {
+            if (closing) {
                 continue; // the services are stopping: their counts say nothing now
             }
             long now = System.nanoTime();
@@ -228,10 +251,6 @@ public final class LocalMode implements AutoCloseable {
             last = now;
         }
         return 0;
-    }
-
-    private synchronized boolean isClosing() {
-        return closed;
     }
 
     private String status(double producedPerS, double storedPerS, long rows) {
@@ -288,6 +307,7 @@ public final class LocalMode implements AutoCloseable {
     /** Stops the collector, the sink (flushing its batch), the exporter, PostgreSQL and Kafka. */
     @Override
     public synchronized void close() {
+        closing = true;
         if (closed) {
             return;
         }

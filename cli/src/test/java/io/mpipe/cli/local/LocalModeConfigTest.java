@@ -66,4 +66,17 @@ class LocalModeConfigTest {
         assertThat(SinkConfig.load(LocalMode.validatedSource(options(dir, config, 9092))).retention())
                 .isEqualTo(Duration.ofDays(7));
     }
+
+    @Test
+    void shouldFindAServicePortInUseBeforeStartingAnything(@TempDir Path dir) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Path config = dir.resolve("ports.yaml");
+            Files.writeString(config, "sink:\n  http:\n    port: " + taken.getLocalPort() + "\n");
+            assertThatThrownBy(() -> LocalMode.start(options(dir, config, 9092)))
+                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement()
+                            .asString().startsWith("sink.http.port: 127.0.0.1:" + taken.getLocalPort()
+                                    + " is in use or cannot be bound"));
+        }
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
 }

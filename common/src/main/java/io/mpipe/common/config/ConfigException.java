@@ -16,6 +16,12 @@ public final class ConfigException extends RuntimeException {
         this.problems = List.copyOf(problems);
     }
 
+    /** The problems found, and the failure they led to. */
+    public ConfigException(List<String> problems, Throwable cause) {
+        super(format(problems), cause);
+        this.problems = List.copyOf(problems);
+    }
+
     public ConfigException(String problem) {
         this(List.of(problem));
     }

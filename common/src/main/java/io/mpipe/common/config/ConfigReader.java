@@ -386,8 +386,10 @@ public final class ConfigReader {
             if (e instanceof ConfigException || problems.isEmpty()) {
                 throw e;
             }
-            rejectUnknownKeys(sections);
-            throw new ConfigException(problems);
+            // the keys after the failure were never read: not unknown, so not looked for
+            List<String> all = new ArrayList<>(problems);
+            all.add("(reading stopped there: " + e.getMessage() + ")");
+            throw new ConfigException(all, e);
         }
         rejectUnknownKeys(sections);
         throwIfInvalid();

@@ -60,8 +60,7 @@ public final class ServiceHttpServer implements AutoCloseable {
         try {
             this.server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
         } catch (BindException e) {
-            throw new ConfigException(service + ".http.port: " + settings.host() + ":" + settings.port()
-                    + " is in use or cannot be bound (" + e.getMessage() + "); choose another port, or 0 for a free one");
+            throw new ConfigException(bindProblem(service, settings, e));
         }
         // eight workers: a pool that only grows once its queue is full would stay at its core size,
         // and an exporter forwarding to another that forwards back would wait on itself
@@ -109,6 +108,12 @@ public final class ServiceHttpServer implements AutoCloseable {
             }
             return h.body();
         });
+    }
+
+    /** What to tell a user whose {@code <service>.http} address cannot be bound. */
+    public static String bindProblem(String service, HttpSettings settings, IOException e) {
+        return service + ".http.port: " + settings.host() + ":" + settings.port() + " is in use or cannot be bound ("
+                + e.getMessage() + "; see also " + service + ".http.host); choose another port, or 0 for a free one";
     }
 
     /** Error bodies are {@code {"error": "..."}}. */

@@ -215,6 +215,22 @@ class ConfigReaderTest {
     }
 
     @Test
+    void shouldReportWhereReadingStoppedAndNoUnreadKeyAsUnknown() {
+        ConfigReader r = ConfigSource.parse("exporter:\n  max-series: -5\n  state-dir: x\n  window: 1m\n", Map.of())
+                .reader();
+        assertThatThrownBy(() -> r.read(x -> {
+            x.longValue("exporter.max-series", 10, 1, 100);
+            x.string("exporter.state-dir", "");
+            throw new IllegalArgumentException("state-dir: not a path");
+        }, "exporter"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.problems()).containsExactly("exporter.max-series: -5 is out of range [1, 100]",
+                            "(reading stopped there: state-dir: not a path)");
+                    assertThat(e.getCause()).isInstanceOf(IllegalArgumentException.class);
+                });
+    }
+
+    @Test
     void shouldPassOnAFailureOfTheReaderWhenNothingElseIsWrong() {
         ConfigReader r = ConfigSource.parse("exporter:\n  max-series: 5\n", Map.of()).reader();
         assertThatThrownBy(() -> r.read(x -> {

@@ -70,8 +70,9 @@ public record LagSettings(boolean enabled, Duration interval, List<Pattern> grou
         return false;
     }
 
+    /** These groups exactly, whatever {@code lag.groups} and {@code lag.exclude-groups} say. */
     public LagSettings withGroups(List<String> exactNames) {
         return new LagSettings(enabled, interval, exactNames.stream().map(Pattern::quote).map(Pattern::compile).toList(),
-                excludeGroups, probeTimeout);
+                List.of(), probeTimeout);
     }
 }
