@@ -177,11 +177,12 @@ final class ReplayCommand implements Callable<Integer> {
         }
         if (s.olderThanCutoff() > 0) {
             boolean one = s.olderThanCutoff() == 1;
-            System.out.printf(Locale.ROOT, "note: %,d of the %,d good records %s older than sink.retention (%s in this"
-                    + " config; the oldest from %s): a sink with that retention skips %s (counted in"
+            System.out.printf(Locale.ROOT, "note: %,d of the %,d good records %s older than sink.retention (%s %s;"
+                    + " the oldest from %s): a sink with that retention skips %s (counted in"
                     + " sink_samples_skipped_total{reason=\"retention\"}). To store %s, raise sink.retention for"
                     + " that sink first (local mode keeps samples of any age unless a retention is set).%n",
                     s.olderThanCutoff(), s.good(), one ? "is" : "are", Durations.format(retention),
+                    config.file == null ? "by default" : "in " + config.file,
                     Instant.ofEpochMilli(s.oldestTimestamp()).truncatedTo(ChronoUnit.SECONDS), one ? "it" : "them",
                     one ? "it" : "them");
         }

@@ -36,13 +36,13 @@ class CommandsTest {
         CommandRun byDefault = CommandRun.of("replay", "--dry-run", "--name", "cpu", file.toString());
         assertThat(byDefault.exit()).isEqualTo(Pipeline.OK);
         assertThat(byDefault.out()).contains("good 3 (dry run: nothing sent)")
-                .contains("note: 2 of the 3 good records are older than sink.retention (30d in this config; the oldest"
+                .contains("note: 2 of the 3 good records are older than sink.retention (30d by default; the oldest"
                         + " from " + now.minus(40, ChronoUnit.DAYS) + ")");
 
         Path config = dir.resolve("config.yaml");
         Files.writeString(config, "sink:\n  retention: 36d\n");
         CommandRun longer = CommandRun.of("replay", "--dry-run", "--config", config.toString(), "--name", "cpu", file.toString());
-        assertThat(longer.out()).contains("note: 1 of the 3 good records is older than sink.retention (36d in this");
+        assertThat(longer.out()).contains("note: 1 of the 3 good records is older than sink.retention (36d in " + config + ";");
 
         Files.writeString(config, "sink:\n  retention: 100d\n");
         CommandRun none = CommandRun.of("replay", "--dry-run", "--config", config.toString(), "--name", "cpu", file.toString());
