@@ -32,11 +32,19 @@ public final class ConfigOption {
         return load(source(), service, read, logging, sections);
     }
 
-    /** The same from {@code source}: local mode reads its services' configs so. */
+    /** The same from {@code source}. */
     public static <T> T load(ConfigSource source, String service, Function<ConfigReader, T> read,
             Function<T, LoggingSettings> logging, String... sections) {
         ConfigReader r = source.reader();
-        T config = r.read(read, sections);
+        return announce(service, r, r.read(read, sections), logging);
+    }
+
+    /**
+     * Configures logging as {@code config} says and logs its effective configuration, as read by
+     * {@code r}; returns {@code config}. Local mode reads its services' configs first, then
+     * announces them.
+     */
+    public static <T> T announce(String service, ConfigReader r, T config, Function<T, LoggingSettings> logging) {
         LoggingSetup.configure(logging.apply(config));
         log.info("{}: effective configuration{}", service, r.describeEffective());
         return config;

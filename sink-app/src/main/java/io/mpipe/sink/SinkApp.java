@@ -54,6 +54,7 @@ public final class SinkApp implements AutoCloseable {
     private final Thread loopThread;
     private final ScheduledExecutorService maintenance;
     private final ServiceHttpServer http;
+    private boolean closed;
 
     private SinkApp(SinkConfig config, HikariDataSource pool, KafkaProducer<byte[], byte[]> dlqProducer, SinkLoop loop,
             ScheduledExecutorService maintenance, ServiceHttpServer http) {
@@ -226,8 +227,6 @@ public final class SinkApp implements AutoCloseable {
     public void awaitTermination() throws InterruptedException {
         loopThread.join();
     }
-
-    private boolean closed;
 
     /** Flushes the current batch, commits it, leaves the group, closes the pool. */
     @Override

@@ -1,5 +1,6 @@
 package io.mpipe.sink;
 
+import io.mpipe.common.config.Durations;
 import io.mpipe.common.wire.MetricDecodeException;
 import io.mpipe.common.wire.SampleDecoder;
 import io.mpipe.sink.batch.Batch;
@@ -238,7 +239,7 @@ public final class SinkLoop implements Runnable {
         log.warn("sink: skipped {} sample(s) older than sink.retention ({}), the newest of them from {}; they are not"
                 + " stored (sink_samples_skipped_total{reason=\"retention\"}). To store such samples, raise"
                 + " sink.retention and replay them again", skippedUnnoted,
-                io.mpipe.common.config.Durations.format(Duration.ofMillis(options.retentionMs())),
+                Durations.format(Duration.ofMillis(options.retentionMs())),
                 Instant.ofEpochMilli(skippedNewestTs));
         lastSkipNoteMs = now;
         skippedUnnoted = 0;

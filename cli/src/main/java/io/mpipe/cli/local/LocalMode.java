@@ -81,7 +81,7 @@ public final class LocalMode implements AutoCloseable {
         checkPortNumber(o.kafkaPort(), "--kafka-port", 65534); // the controller takes the next port
         checkPortNumber(o.postgresPort(), "--postgres-port", 65535);
         // every problem of every service's config, before anything starts
-        ConfigSource source = validatedSource(o);
+        Configs configs = validatedConfigs(o);
         Files.createDirectories(o.dataDir());
         checkPortFree(o.kafkaPort(), "--kafka-port");
         checkPortFree(o.kafkaPort() + 1, "--kafka-port (the controller uses the next port)");
@@ -97,7 +97,7 @@ public final class LocalMode implements AutoCloseable {
         try {
             pg.start();
             pg.createDatabase(DATABASE);
-            mode.startServices(source);
+            mode.startServices(configs);
         } catch (RuntimeException | IOException e) {
             mode.close();
             throw e;
@@ -112,10 +112,19 @@ public final class LocalMode implements AutoCloseable {
     }
 
     private static void checkPortFree(int port, String option) {
-        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-        } catch (IOException e) {
+        if (cannotBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)) != null) {
             throw new ConfigException(option + ": port " + port + " is in use (choose another one)");
+        }
+    }
+
+    /** Null when {@code address} can be bound now; otherwise why not. */
+    private static IOException cannotBind(InetSocketAddress address) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(address, 1);
+            return null;
+        } catch (IOException e) {
+            return e;
         }
     }
 
@@ -123,13 +132,22 @@ public final class LocalMode implements AutoCloseable {
         return o.config() == null ? ConfigSource.empty(env) : ConfigSource.load(o.config(), env);
     }
 
+    /** A service's config, and the reader that read it (whose record of it is logged at start). */
+    record Read<T>(T config, ConfigReader reader) {
+    }
+
+    /** The three services' configs, as local mode gives them. */
+    record Configs(Read<CollectorConfig> collector, Read<SinkConfig> sink, Read<ExporterConfig> exporter) {
+    }
+
     /**
-     * The services' config as local mode gives it to them: the file (or defaults) with the broker
-     * and the database pointed at the local ones, checked for all three services at once.
+     * The services' configs as local mode gives them: the file (or defaults) with the broker and the
+     * database pointed at the local ones, checked for all three services at once, and their HTTP
+     * ports free.
      *
      * @throws ConfigException with every problem of every service, each once
      */
-    static ConfigSource validatedSource(Options o) {
+    static Configs validatedConfigs(Options o) {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("PIPELINE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + o.kafkaPort());
         env.put("PIPELINE_POSTGRES_URL", EmbeddedPostgres.jdbcUrl(o.postgresPort(), DATABASE));
@@ -147,34 +165,30 @@ public final class LocalMode implements AutoCloseable {
             env.put(ConfigReader.envName("sink.retention"), Durations.format(KEEP));
         }
         Set<String> problems = new LinkedHashSet<>();
-        CollectorConfig probe = check(file, CollectorConfig::read, CollectorConfig.SECTIONS, problems);
-        if (probe != null && !probe.hedera().accounts().isEmpty() && !probe.hedera().baseUrl().isBlank()) {
+        Read<CollectorConfig> probe = check(file, CollectorConfig::read, CollectorConfig.SECTIONS, problems);
+        if (probe != null && !probe.config().hedera().accounts().isEmpty()
+                && !probe.config().hedera().baseUrl().isBlank()) {
             env.putIfAbsent("PIPELINE_COLLECTOR_HEDERA_ENABLED", "true");
         }
         ConfigSource source = source(o, env);
-        CollectorConfig cc = check(source, CollectorConfig::read, CollectorConfig.SECTIONS, problems);
-        SinkConfig sc = check(source, SinkConfig::read, SinkConfig.SECTIONS, problems);
-        ExporterConfig ec = check(source, ExporterConfig::read, ExporterConfig.SECTIONS, problems);
+        Configs configs = new Configs(check(source, CollectorConfig::read, CollectorConfig.SECTIONS, problems),
+                check(source, SinkConfig::read, SinkConfig.SECTIONS, problems),
+                check(source, ExporterConfig::read, ExporterConfig.SECTIONS, problems));
         if (problems.isEmpty()) {
-            checkHttpPortFree("collector", cc.http(), problems);
-            checkHttpPortFree("sink", sc.http(), problems);
-            checkHttpPortFree("exporter", ec.http(), problems);
+            checkHttpPortFree("collector", configs.collector().config().http(), problems);
+            checkHttpPortFree("sink", configs.sink().config().http(), problems);
+            checkHttpPortFree("exporter", configs.exporter().config().http(), problems);
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(List.copyOf(problems));
         }
-        return source;
+        return configs;
     }
 
     /** A service's HTTP port in use, found before the broker and the database are started for nothing. */
     private static void checkHttpPortFree(String service, HttpSettings http, Set<String> problems) {
-        if (http.port() == 0) {
-            return;
-        }
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(http.host(), http.port()), 1);
-        } catch (IOException e) {
+        IOException e = http.port() == 0 ? null : cannotBind(new InetSocketAddress(http.host(), http.port()));
+        if (e != null) {
             problems.add(ServiceHttpServer.bindProblem(service, http, e));
         }
     }
@@ -182,23 +196,24 @@ public final class LocalMode implements AutoCloseable {
     /** Local mode's default {@code sink.retention}: the longest there is. */
     static final Duration KEEP = Duration.ofDays(36_500);
 
-    private static <T> T check(ConfigSource source, Function<ConfigReader, T> read, String[] sections,
+    private static <T> Read<T> check(ConfigSource source, Function<ConfigReader, T> read, String[] sections,
             Set<String> problems) {
+        ConfigReader r = source.reader();
         try {
-            return source.reader().read(read, sections);
+            return new Read<>(r.read(read, sections), r);
         } catch (ConfigException e) {
             problems.addAll(e.problems()); // the sections services share report alike: each once
             return null;
         }
     }
 
-    private void startServices(ConfigSource source) throws IOException {
-        // each as its service reads it, logging its effective configuration (the logging section is shared)
-        CollectorConfig cc = ConfigOption.load(source, "collector", CollectorConfig::read, CollectorConfig::logging,
-                CollectorConfig.SECTIONS);
-        SinkConfig sc = ConfigOption.load(source, "sink", SinkConfig::read, SinkConfig::logging, SinkConfig.SECTIONS);
-        ExporterConfig ec = ConfigOption.load(source, "exporter", ExporterConfig::read, ExporterConfig::logging,
-                ExporterConfig.SECTIONS);
+    private void startServices(Configs c) throws IOException {
+        // each logs its effective configuration, as its service does (the logging section is shared)
+        CollectorConfig cc = ConfigOption.announce("collector", c.collector().reader(), c.collector().config(),
+                CollectorConfig::logging);
+        SinkConfig sc = ConfigOption.announce("sink", c.sink().reader(), c.sink().config(), SinkConfig::logging);
+        ExporterConfig ec = ConfigOption.announce("exporter", c.exporter().reader(), c.exporter().config(),
+                ExporterConfig::logging);
         rowsAtStart = countRows();
 
         exporter = ExporterApp.start(ec, SelfMetrics.newRegistryWithJvmMetrics());

@@ -57,13 +57,13 @@ class LocalModeConfigTest {
 
     @Test
     void shouldKeepSamplesOfAnyAgeUnlessTheFileSetsARetention(@TempDir Path dir) throws Exception {
-        SinkConfig byDefault = SinkConfig.load(LocalMode.validatedSource(options(dir, null, 9092)));
+        SinkConfig byDefault = LocalMode.validatedConfigs(options(dir, null, 9092)).sink().config();
         assertThat(byDefault.retention()).isEqualTo(LocalMode.KEEP).isEqualTo(Duration.ofDays(36_500));
         assertThat(byDefault.postgres().url()).isEqualTo("jdbc:postgresql://127.0.0.1:5433/metrics");
 
         Path config = dir.resolve("week.yaml");
         Files.writeString(config, "sink:\n  retention: 7d\n");
-        assertThat(SinkConfig.load(LocalMode.validatedSource(options(dir, config, 9092))).retention())
+        assertThat(LocalMode.validatedConfigs(options(dir, config, 9092)).sink().config().retention())
                 .isEqualTo(Duration.ofDays(7));
     }
 

@@ -47,6 +47,10 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
     private final Path file;
     private final ReplayFormat format;
     private final CountingInputStream counter;
+    /** The file's bytes read and not yet inflated or split into lines. */
+    private final Buffered buffered;
+    /** Null for a file that is not compressed. */
+    private final Gzip gzip;
     private final LineReader lines;
     private final JsonLinesParser jsonLines;
     private final CsvParser csv;
@@ -57,9 +61,11 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
     private boolean closed;
 
     private ReplayReader(Path file, ReplayFormat format, ReplayOptions options, CountingInputStream counter,
-            LineReader lines) {
+            Buffered buffered, Gzip gzip, LineReader lines) {
         this.file = file;
         this.format = format;
+        this.buffered = buffered;
+        this.gzip = gzip;
         this.counter = counter;
         this.lines = lines;
         this.jsonLines = format == ReplayFormat.JSONL ? new JsonLinesParser(options) : null;
@@ -91,10 +97,7 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
             if (gzip) {
                 in = gz = new Gzip(in);
             }
-            counter.aheadOfLines = buffered;
-            counter.gzip = gz;
             lines = new LineReader(in, MAX_LINE_CHARS);
-            counter.lines = lines;
             ReplayFormat format = options.format();
             if (format == null) {
                 format = detect(file, lines);
@@ -103,7 +106,7 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
                 throw new IllegalArgumentException("--name: " + file + " is a timestamp,value (csv-ts) file, which"
                         + " names no metric: give the metric's name");
             }
-            return new ReplayReader(file, format, options, counter, lines);
+            return new ReplayReader(file, format, options, counter, buffered, gz, lines);
         } catch (IOException | RuntimeException e) {
             try {
                 if (lines != null) {
@@ -147,7 +150,11 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
      * finished, everything read from the file.
      */
     public long bytesRead() {
-        return finished ? counter.count : counter.consumed(); // at the end (or at # EOF), all that was read
+        if (finished) {
+            return counter.count; // at the end (or at # EOF), all that was read
+        }
+        // decompressed text waiting for the line splitter is not in the file's bytes: not taken off
+        return counter.count - buffered.unread() - (gzip != null ? gzip.unread() : lines.unread());
     }
 
     @Override
@@ -295,19 +302,6 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
     /** Counts the bytes read from the file, beneath any decompression. */
     private static final class CountingInputStream extends FilterInputStream {
         private long count;
-        private Buffered aheadOfLines;
-        private Gzip gzip;
-        private LineReader lines;
-
-        long consumed() {
-            long waiting = aheadOfLines == null ? 0 : aheadOfLines.unread();
-            if (gzip != null) {
-                waiting += gzip.unread();
-            } else if (lines != null) {
-                waiting += lines.unread();
-            }
-            return count - waiting;
-        }
 
         CountingInputStream(InputStream in) {
             super(in);
