@@ -153,6 +153,7 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
         if (finished) {
             return counter.count; // at the end (or at # EOF), all that was read
         }
+        // (the buffers are only asked while open: closing finishes the reading)
         // decompressed text waiting for the line splitter is not in the file's bytes: not taken off
         return counter.count - buffered.unread() - (gzip != null ? gzip.unread() : lines.unread());
     }
@@ -268,7 +269,7 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
         }
 
         int unread() {
-            return buf == null ? 0 : count - pos; // no buffer once closed
+            return count - pos;
         }
     }
 
@@ -278,11 +279,10 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
             super(in, 64 * 1024);
         }
 
-        private boolean closed;
         private boolean ended;
 
         int unread() {
-            return closed || ended ? 0 : inf.getRemaining(); // at the end, what remains is the trailer, read
+            return ended ? 0 : inf.getRemaining(); // at the end, what remains is the trailer, read
         }
 
         @Override
@@ -290,12 +290,6 @@ public final class ReplayReader implements Iterator<ReplayLine>, AutoCloseable {
             int n = super.read(b, off, len);
             ended = n < 0;
             return n;
-        }
-
-        @Override
-        public void close() throws IOException {
-            closed = true; // the inflater is ended: nothing is held any more
-            super.close();
         }
     }
 
