@@ -67,8 +67,7 @@ public final class LocalMode implements AutoCloseable {
     private String sinkGroup;
     private long rowsAtStart;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private boolean closed;
-    /** Set as soon as stopping begins, for the status loop. */
+    /** Set as soon as stopping begins (the status loop reads it too). */
     private volatile boolean closing;
 
     private LocalMode(Options options, EmbeddedKafka kafka, EmbeddedPostgres postgres) {
@@ -83,9 +82,6 @@ public final class LocalMode implements AutoCloseable {
         // every problem of every service's config, before anything starts
         Configs configs = validatedConfigs(o);
         Files.createDirectories(o.dataDir());
-        checkPortFree(o.kafkaPort(), "--kafka-port");
-        checkPortFree(o.kafkaPort() + 1, "--kafka-port (the controller uses the next port)");
-        checkPortFree(o.postgresPort(), "--postgres-port");
         progress("starting Kafka (KRaft, in-process) on 127.0.0.1:" + o.kafkaPort() + ", data in "
                 + o.dataDir().resolve("kafka"));
         EmbeddedKafka kafka = EmbeddedKafka.create(o.dataDir().resolve("kafka"), o.kafkaPort(), o.kafkaPort() + 1,
@@ -111,9 +107,9 @@ public final class LocalMode implements AutoCloseable {
         }
     }
 
-    private static void checkPortFree(int port, String option) {
+    private static void checkPortFree(int port, String option, Set<String> problems) {
         if (cannotBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)) != null) {
-            throw new ConfigException(option + ": port " + port + " is in use (choose another one)");
+            problems.add(option + ": port " + port + " is in use (choose another one)");
         }
     }
 
@@ -142,8 +138,8 @@ public final class LocalMode implements AutoCloseable {
 
     /**
      * The services' configs as local mode gives them: the file (or defaults) with the broker and the
-     * database pointed at the local ones, checked for all three services at once, and their HTTP
-     * ports free.
+     * database pointed at the local ones, checked for all three services at once, and the ports
+     * they and the broker and the database take free.
      *
      * @throws ConfigException with every problem of every service, each once
      */
@@ -175,6 +171,9 @@ public final class LocalMode implements AutoCloseable {
                 check(source, SinkConfig::read, SinkConfig.SECTIONS, problems),
                 check(source, ExporterConfig::read, ExporterConfig.SECTIONS, problems));
         if (problems.isEmpty()) {
+            checkPortFree(o.kafkaPort(), "--kafka-port", problems);
+            checkPortFree(o.kafkaPort() + 1, "--kafka-port (the controller uses the next port)", problems);
+            checkPortFree(o.postgresPort(), "--postgres-port", problems);
             checkHttpPortFree("collector", configs.collector().config().http(), problems);
             checkHttpPortFree("sink", configs.sink().config().http(), problems);
             checkHttpPortFree("exporter", configs.exporter().config().http(), problems);
@@ -322,11 +321,10 @@ public final class LocalMode implements AutoCloseable {
     /** Stops the collector, the sink (flushing its batch), the exporter, PostgreSQL and Kafka. */
     @Override
     public synchronized void close() {
-        closing = true;
-        if (closed) {
+        if (closing) {
             return;
         }
-        closed = true;
+        closing = true;
         for (AutoCloseable s : services) {
             try {
                 s.close();

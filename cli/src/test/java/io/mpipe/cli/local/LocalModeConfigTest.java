@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mpipe.common.config.ConfigException;
+import io.mpipe.embedded.FreePorts;
 import io.mpipe.sink.SinkConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +15,19 @@ import org.junit.jupiter.api.io.TempDir;
 /** How local mode reads its services' config, before it starts anything. */
 class LocalModeConfigTest {
 
-    private static LocalMode.Options options(Path dir, Path config, int kafkaPort) {
-        return new LocalMode.Options(dir.resolve("data"), kafkaPort, 5433, null, true, 5, config);
+    /** Free ports for the broker and the database, so that only what a test sets up can be in use. */
+    private final int kafkaPort = FreePorts.pair();
+    private final int postgresPort = FreePorts.next();
+
+    private LocalMode.Options options(Path dir, Path config, int kafka) {
+        return new LocalMode.Options(dir.resolve("data"), kafka, postgresPort, null, true, 5, config);
+    }
+
+    /** A config file with the services' HTTP ports free (0), then {@code more}. */
+    private static Path config(Path dir, String name, String more) throws java.io.IOException {
+        Path f = dir.resolve(name);
+        Files.writeString(f, "collector:\n  http:\n    port: 0\nexporter:\n  http:\n    port: 0\nsink:\n" + more);
+        return f;
     }
 
     @Test
@@ -34,7 +46,7 @@ class LocalModeConfigTest {
                 exporter:
                   max-series: -5
                 """);
-        assertThatThrownBy(() -> LocalMode.start(options(dir, config, 9092)))
+        assertThatThrownBy(() -> LocalMode.start(options(dir, config, kafkaPort)))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
                         "kafka.topic-partitions: -1 is out of range [1, 10000]",
                         "collector.synthetic.rate: -3.0 is out of range [0.001, 1.0E7]",
@@ -57,25 +69,28 @@ class LocalModeConfigTest {
 
     @Test
     void shouldKeepSamplesOfAnyAgeUnlessTheFileSetsARetention(@TempDir Path dir) throws Exception {
-        SinkConfig byDefault = LocalMode.validatedConfigs(options(dir, null, 9092)).sink().config();
+        SinkConfig byDefault = LocalMode.validatedConfigs(options(dir, config(dir, "any.yaml", "  http:\n    port: 0\n"),
+                kafkaPort)).sink().config();
         assertThat(byDefault.retention()).isEqualTo(LocalMode.KEEP).isEqualTo(Duration.ofDays(36_500));
-        assertThat(byDefault.postgres().url()).isEqualTo("jdbc:postgresql://127.0.0.1:5433/metrics");
+        assertThat(byDefault.postgres().url()).isEqualTo("jdbc:postgresql://127.0.0.1:" + postgresPort + "/metrics");
 
-        Path config = dir.resolve("week.yaml");
-        Files.writeString(config, "sink:\n  retention: 7d\n");
-        assertThat(LocalMode.validatedConfigs(options(dir, config, 9092)).sink().config().retention())
+        Path config = config(dir, "week.yaml", "  http:\n    port: 0\n  retention: 7d\n");
+        assertThat(LocalMode.validatedConfigs(options(dir, config, kafkaPort)).sink().config().retention())
                 .isEqualTo(Duration.ofDays(7));
     }
 
     @Test
-    void shouldFindAServicePortInUseBeforeStartingAnything(@TempDir Path dir) throws Exception {
+    void shouldListEveryPortInUseBeforeStartingAnything(@TempDir Path dir) throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Path config = dir.resolve("ports.yaml");
-            Files.writeString(config, "sink:\n  http:\n    port: " + taken.getLocalPort() + "\n");
-            assertThatThrownBy(() -> LocalMode.start(options(dir, config, 9092)))
-                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement()
-                            .asString().startsWith("sink.http.port: 127.0.0.1:" + taken.getLocalPort()
-                                    + " is in use or cannot be bound"));
+            Path config = config(dir, "ports.yaml", "  http:\n    port: " + taken.getLocalPort() + "\n");
+            assertThatThrownBy(() -> LocalMode.start(options(dir, config, taken.getLocalPort())))
+                    .isInstanceOfSatisfying(ConfigException.class, e -> {
+                        assertThat(e.problems()).hasSize(2);
+                        assertThat(e.problems().get(0))
+                                .isEqualTo("--kafka-port: port " + taken.getLocalPort() + " is in use (choose another one)");
+                        assertThat(e.problems().get(1)).startsWith("sink.http.port: 127.0.0.1:" + taken.getLocalPort()
+                                + " is in use or cannot be bound");
+                    });
         }
         assertThat(dir.resolve("data")).doesNotExist();
     }
