@@ -38,6 +38,12 @@ public class MetricSerdeBenchmark {
     private final byte[][] repeated = new byte[N][];
     private final SampleDecoder decoder = new SampleDecoder();
     private int i;
+    /** 10,000 series, 8 samples each, in turn: a consumer's decoder whose known series are out of the cache. */
+    private static final int MANY_SERIES = 10_000;
+    private final byte[][] manyKeys = new byte[8 * MANY_SERIES][];
+    private final byte[][] manyValues = new byte[8 * MANY_SERIES][];
+    private final SampleDecoder manyDecoder = new SampleDecoder();
+    private int j;
 
     @Setup
     public void setup() {
@@ -52,6 +58,16 @@ public class MetricSerdeBenchmark {
             Metric m = metrics[k % 64];
             keys[k] = m.seriesKey().getBytes(StandardCharsets.UTF_8);
             repeated[k] = MetricJson.encode(new Metric(m.name(), now + N + k, r.nextInt(1_000_000) / 100.0, m.labels()));
+        }
+        Metric[] many = new Metric[MANY_SERIES];
+        for (int s = 0; s < MANY_SERIES; s++) {
+            many[s] = new Metric("synthetic_level_" + s % 100, now, 0,
+                    Labels.of("host", "host-" + (s / 100) % 50, "series", Integer.toString(s / 100)));
+        }
+        for (int k = 0; k < manyValues.length; k++) {
+            Metric m = many[k % MANY_SERIES];
+            manyKeys[k] = m.seriesKey().getBytes(StandardCharsets.UTF_8);
+            manyValues[k] = MetricJson.encode(new Metric(m.name(), now + k, r.nextInt(1_000_000) / 100.0, m.labels()));
         }
     }
 
@@ -78,6 +94,15 @@ public class MetricSerdeBenchmark {
         int k = i++ & (N - 1);
         decoder.decode(keys[k], repeated[k]);
         return decoder.key();
+    }
+
+    /** The same over 10,000 series in turn (as the pipeline's synthetic load): each record's series was read 10,000 records ago. */
+    @Benchmark
+    public String decodeSampleKnownManySeries() {
+        int k = j;
+        j = k + 1 == manyValues.length ? 0 : k + 1;
+        manyDecoder.decode(manyKeys[k], manyValues[k]);
+        return manyDecoder.key();
     }
 
     @Benchmark

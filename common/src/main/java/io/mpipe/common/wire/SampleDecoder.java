@@ -31,19 +31,42 @@ import java.util.Arrays;
  */
 public final class SampleDecoder {
     /**
-     * Slots of the known-series table: four-way set-associative, each entry about 230 bytes for a
-     * series seen, so at most about 7.5 MB per decoder however many series pass (and 256 KB for
-     * the slots and their hashes).
+     * Slots of the known-series table: four-way set-associative, each series seen taking about 300
+     * bytes (its bytes before the timestamp and after the value, its key), so at most about 10 MB
+     * per decoder however many series pass, and 640 KB for the slots themselves.
      */
     static final int KNOWN_SLOTS = 1 << 15;
     /** Slots in a set: a series may be in any of them. */
     static final int WAYS = 4;
+    /**
+     * Bytes a series' entry (its bytes before the timestamp and after the value) may take in the
+     * arena; a longer one gets an array of its own.
+     */
+    static final int BLOCK = 256;
+    /** Blocks in one chunk of the arena (16 KB): the arena grows a chunk at a time. */
+    private static final int CHUNK_SHIFT = 6;
+    private static final int CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+    /** The second-chance mark in a slot's second word. */
+    private static final long USED = 1L << 63;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final CanonicalJson.Shape shape = new CanonicalJson.Shape();
-    private final Known[] known;
-    /** The hash of each slot's entry, so that a set is probed in one cache line. */
-    private final int[] hashes;
+    /**
+     * Two words a slot, so that a set is probed in one or two cache lines: the record key's hash
+     * and the slot's arena block plus one (0: none yet); then the second-chance mark, the length
+     * of the bytes before the timestamp and the length of the entry (0: the slot is empty).
+     */
+    private final long[] slots;
+    /** The key of each slot's series. */
+    private final String[] keys;
+    /** An entry longer than {@link #BLOCK}, by slot; null for one in the arena. */
+    private final byte[][] longEntries;
+    /**
+     * The arena: a slot's entry is in the block given in its first word, a block a slot keeps once
+     * it has one. Entries are found from the slot's words alone, with no object in between.
+     */
+    private byte[][] chunks = new byte[1][];
+    private int blocksUsed;
     /** Selects the first slot of a set. */
     private final int setMask;
     /** True when the last record was read as a known series (the shape's label bounds are not its). */
@@ -55,7 +78,6 @@ public final class SampleDecoder {
     private String key;
     private long timestamp;
     private double value;
-
     /** A decoder whose table has {@link #KNOWN_SLOTS} slots. */
     public SampleDecoder() {
         this(KNOWN_SLOTS);
@@ -66,8 +88,9 @@ public final class SampleDecoder {
         if (slots < WAYS || Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("slots: " + slots + " is not a power of two >= " + WAYS);
         }
-        known = new Known[slots];
-        hashes = new int[slots];
+        this.slots = new long[2 * slots];
+        keys = new String[slots];
+        longEntries = new byte[slots][];
         setMask = slots - WAYS;
     }
 
@@ -109,20 +132,24 @@ public final class SampleDecoder {
         }
         int h = hash(keyHint);
         int set = h & setMask;
-        Known k = null;
+        int hit = -1;
         for (int i = set; i < set + WAYS; i++) {
-            if (hashes[i] == h && known[i] != null && known[i].matches(bytes, shape)) {
-                k = known[i];
-                break;
+            long first = slots[2 * i];
+            if ((int) (first >>> 32) == h) {
+                long second = slots[2 * i + 1];
+                if (second != 0 && matches(i, (int) first - 1, second, bytes)) {
+                    hit = i;
+                    break;
+                }
             }
         }
-        if (k != null && shape.timestamp < MetricRules.MAX_TIMESTAMP_MS) {
-            k.used = true;
+        if (hit >= 0 && shape.timestamp < MetricRules.MAX_TIMESTAMP_MS) {
+            slots[2 * hit + 1] |= USED;
             fromKnown = true;
             fast = true;
             metric = null;
             lastBytes = bytes;
-            key = k.key;
+            key = keys[hit];
             timestamp = shape.timestamp;
             value = shape.value;
             return;
@@ -134,6 +161,32 @@ public final class SampleDecoder {
     }
 
     /**
+     * True when {@code b} is the record of slot {@code slot}'s series with some timestamp and value
+     * (read into the shape): its bytes before the timestamp and after the value are the entry's.
+     */
+    private boolean matches(int slot, int block, long second, byte[] b) {
+        int head = (int) (second >>> 32) & Integer.MAX_VALUE;
+        int length = (int) second;
+        byte[] entry;
+        int at;
+        if (length <= BLOCK) {
+            entry = chunks[block >>> CHUNK_SHIFT];
+            at = (block & CHUNK_MASK) * BLOCK;
+        } else {
+            entry = longEntries[slot];
+            at = 0;
+        }
+        int n = b.length;
+        int sampleEnd = n - (length - head);
+        if (sampleEnd <= head
+                || !Arrays.equals(b, 0, head, entry, at, at + head)
+                || !Arrays.equals(b, sampleEnd, n, entry, at + head, at + length)) {
+            return false;
+        }
+        return CanonicalJson.scanSample(b, head, sampleEnd, shape) == sampleEnd;
+    }
+
+    /**
      * Puts the series just decoded in a free slot of its set, or in one whose series was not read
      * since the set was last full (a second chance); when every series in the set was, none is
      * replaced, and all lose their mark.
@@ -141,57 +194,56 @@ public final class SampleDecoder {
     private void remember(int set, byte[] bytes, int h) {
         int way = -1;
         for (int i = set; i < set + WAYS && way < 0; i++) {
-            if (known[i] == null) {
+            if (slots[2 * i + 1] == 0) {
                 way = i;
             }
         }
         for (int i = set; i < set + WAYS && way < 0; i++) {
-            if (!known[i].used) {
+            if ((slots[2 * i + 1] & USED) == 0) {
                 way = i;
             }
         }
-        if (way >= 0) {
-            known[way] = new Known(bytes, shape.timestampStart, shape.valueEnd, key);
-            hashes[way] = h;
+        if (way < 0) {
+            for (int i = set; i < set + WAYS; i++) {
+                slots[2 * i + 1] &= ~USED;
+            }
             return;
         }
-        for (int i = set; i < set + WAYS; i++) {
-            known[i].used = false;
+        int head = shape.timestampStart;
+        int tail = bytes.length - shape.valueEnd;
+        int length = head + tail;
+        int block = (int) slots[2 * way] - 1;
+        if (length <= BLOCK) {
+            if (block < 0) {
+                block = newBlock();
+            }
+            byte[] chunk = chunks[block >>> CHUNK_SHIFT];
+            int at = (block & CHUNK_MASK) * BLOCK;
+            System.arraycopy(bytes, 0, chunk, at, head);
+            System.arraycopy(bytes, shape.valueEnd, chunk, at + head, tail);
+            longEntries[way] = null;
+        } else {
+            byte[] entry = new byte[length];
+            System.arraycopy(bytes, 0, entry, 0, head);
+            System.arraycopy(bytes, shape.valueEnd, entry, head, tail);
+            longEntries[way] = entry;
         }
+        slots[2 * way] = (long) h << 32 | ((block + 1) & 0xFFFFFFFFL);
+        slots[2 * way + 1] = (long) head << 32 | length;
+        keys[way] = key;
     }
 
-    /**
-     * A series seen: its first record's bytes before the timestamp and after the value (one array,
-     * so comparing them touches two objects), and its key.
-     */
-    private static final class Known {
-        final byte[] bytes;
-        final int headLength;
-        final String key;
-        boolean used;
-
-        Known(byte[] b, int timestampStart, int valueEnd, String key) {
-            int tail = b.length - valueEnd;
-            this.bytes = new byte[timestampStart + tail];
-            System.arraycopy(b, 0, bytes, 0, timestampStart);
-            System.arraycopy(b, valueEnd, bytes, timestampStart, tail);
-            this.headLength = timestampStart;
-            this.key = key;
+    /** A block of the arena for a slot that has none, growing the arena by a chunk when it is full. */
+    private int newBlock() {
+        int block = blocksUsed++;
+        int chunk = block >>> CHUNK_SHIFT;
+        if (chunk == chunks.length) {
+            chunks = Arrays.copyOf(chunks, 2 * chunks.length);
         }
-
-        /** True when {@code b} is this series' record with some timestamp and value (read into {@code s}). */
-        boolean matches(byte[] b, CanonicalJson.Shape s) {
-            int n = b.length;
-            int h = headLength;
-            int tail = bytes.length - h;
-            int sampleEnd = n - tail;
-            if (sampleEnd <= h
-                    || !Arrays.equals(b, 0, h, bytes, 0, h)
-                    || !Arrays.equals(b, sampleEnd, n, bytes, h, bytes.length)) {
-                return false;
-            }
-            return CanonicalJson.scanSample(b, h, sampleEnd, s) == sampleEnd;
+        if (chunks[chunk] == null) {
+            chunks[chunk] = new byte[BLOCK << CHUNK_SHIFT];
         }
+        return block;
     }
 
     /**

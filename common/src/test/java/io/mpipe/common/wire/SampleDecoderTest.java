@@ -163,6 +163,46 @@ class SampleDecoderTest {
     }
 
     @Test
+    void entriesShorterAndLongerThanAnArenaBlockAreKnownAndTheirSlotsTakeEitherInTurn() {
+        SampleDecoder small = new SampleDecoder(SampleDecoder.WAYS);
+        String longValue = "v".repeat(SampleDecoder.BLOCK);
+        List<Metric> series = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            // alternately short and long: every slot of the one set holds each kind in turn
+            Labels labels = i % 2 == 0 ? Labels.of("i", Integer.toString(i)) : Labels.of("i", Integer.toString(i), "long", longValue);
+            series.add(new Metric("m", 1_764_000_000_000L, i, labels));
+        }
+        assertThat(MetricJson.encode(series.get(0)).length).isLessThan(SampleDecoder.BLOCK);
+        assertThat(MetricJson.encode(series.get(1)).length).isGreaterThan(SampleDecoder.BLOCK + 20);
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < series.size(); i += 4) {
+                List<Metric> four = series.subList(i, i + 4);
+                // from any state of the set, two passes reading each of four series twice put all four
+                // in it, each marked in use (a series is remembered unmarked, and a newcomer takes the
+                // first unmarked slot, so a series is safe once read again)
+                for (int pass = 0; pass < 2; pass++) {
+                    for (Metric m : four) {
+                        decodeKey(small, m);
+                        decodeKey(small, later(m));
+                        assertThat(small.metric()).isEqualTo(later(m));
+                    }
+                }
+                List<String> keys = new ArrayList<>();
+                for (Metric m : four) {
+                    keys.add(decodeKey(small, later(m)));
+                }
+                for (int k = 0; k < 4; k++) {
+                    Metric next = new Metric("m", four.get(k).timestamp() + 30_000 + round, -k, four.get(k).labels());
+                    assertThat(decodeKey(small, next)).isSameAs(keys.get(k));
+                    assertThat(small.timestamp()).isEqualTo(next.timestamp());
+                    assertThat(small.value()).isEqualTo(-k);
+                    assertThat(small.metric()).isEqualTo(next);
+                }
+            }
+        }
+    }
+
+    @Test
     void aTableHasAPowerOfTwoSlotsAndAtLeastOneSet() {
         assertThatThrownBy(() -> new SampleDecoder(6)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("slots: 6");
