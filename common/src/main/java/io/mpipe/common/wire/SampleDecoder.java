@@ -59,6 +59,10 @@ public final class SampleDecoder {
     private final long[] slots;
     /** The key of each slot's series. */
     private final String[] keys;
+    /** What the decoder's user attached to each slot's series ({@link #attach}). */
+    private final Object[] attachments;
+    /** The slot of the series of the record decoded last, or -1 when the decoder does not remember it. */
+    private int lastSlot = -1;
     /** An entry longer than {@link #BLOCK}, by slot; null for one in the arena. */
     private final byte[][] longEntries;
     /**
@@ -90,6 +94,7 @@ public final class SampleDecoder {
         }
         this.slots = new long[2 * slots];
         keys = new String[slots];
+        attachments = new Object[slots];
         longEntries = new byte[slots][];
         setMask = slots - WAYS;
     }
@@ -103,6 +108,7 @@ public final class SampleDecoder {
      */
     public void decode(byte[] bytes) {
         fromKnown = false;
+        lastSlot = -1;
         if (bytes == null || bytes.length > MetricJson.MAX_RECORD_BYTES
                 || !CanonicalJson.scan(bytes, 0, bytes.length, shape) || !buildKey()) {
             full(bytes);
@@ -145,6 +151,7 @@ public final class SampleDecoder {
         }
         if (hit >= 0 && shape.timestamp < MetricRules.MAX_TIMESTAMP_MS) {
             slots[2 * hit + 1] |= USED;
+            lastSlot = hit;
             fromKnown = true;
             fast = true;
             metric = null;
@@ -231,6 +238,8 @@ public final class SampleDecoder {
         slots[2 * way] = (long) h << 32 | ((block + 1) & 0xFFFFFFFFL);
         slots[2 * way + 1] = (long) head << 32 | length;
         keys[way] = key;
+        attachments[way] = null;
+        lastSlot = way;
     }
 
     /** A block of the arena for a slot that has none, growing the arena by a chunk when it is full. */
@@ -385,6 +394,27 @@ public final class SampleDecoder {
             }
         }
         return (aEnd - aStart) - (bEnd - bStart);
+    }
+
+    /**
+     * What {@link #attach} attached to the series of the record decoded last, while the decoder
+     * remembers the series; null when nothing was, or the decoder does not remember it (the record
+     * was decoded without a key hint, or its series is not in the table).
+     */
+    public Object attachment() {
+        return lastSlot < 0 ? null : attachments[lastSlot];
+    }
+
+    /**
+     * Attaches {@code o} to the series of the record decoded last, for as long as the decoder
+     * remembers the series, so that a later record of it gives {@code o} back from
+     * {@link #attachment()} without a lookup of the key; does nothing when the decoder does not
+     * remember the series. A series the decoder forgets takes its attachment with it.
+     */
+    public void attach(Object o) {
+        if (lastSlot >= 0) {
+            attachments[lastSlot] = o;
+        }
     }
 
     /** The canonical series key of the record decoded last. */

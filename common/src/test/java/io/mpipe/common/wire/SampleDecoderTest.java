@@ -203,6 +203,54 @@ class SampleDecoderTest {
     }
 
     @Test
+    void anAttachmentComesBackWithTheSeriesWhileTheDecoderRemembersIt() {
+        SampleDecoder small = new SampleDecoder(SampleDecoder.WAYS);
+        Metric a = new Metric("a", 1_764_000_000_000L, 1, Labels.EMPTY);
+        decodeKey(small, a);
+        assertThat(small.attachment()).isNull();
+        small.attach("window of a");
+        assertThat(decodeKey(small, later(a))).isEqualTo(a.seriesKey());
+        assertThat(small.attachment()).isEqualTo("window of a");
+        Metric b = new Metric("b", 1_764_000_000_000L, 1, Labels.EMPTY);
+        decodeKey(small, b);
+        assertThat(small.attachment()).as("another series").isNull();
+        small.attach("window of b");
+        decodeKey(small, a);
+        assertThat(small.attachment()).isEqualTo("window of a");
+        // without the key hint the series is not looked up: nothing to give back, and nothing is attached
+        small.decode(MetricJson.encode(a));
+        assertThat(small.attachment()).isNull();
+        small.attach("not kept");
+        decodeKey(small, a);
+        assertThat(small.attachment()).isEqualTo("window of a");
+        // a record that is not valid has no series
+        assertThatThrownBy(() -> small.decode(a.seriesKey().getBytes(StandardCharsets.UTF_8),
+                "{\"name\":\"a\"}".getBytes(StandardCharsets.UTF_8))).isInstanceOf(MetricDecodeException.class);
+        assertThat(small.attachment()).isNull();
+        // the set fills with series in use; a newcomer clears their marks and is not remembered, so it
+        // has nothing attached and attaches nothing
+        for (String n : List.of("c", "d")) {
+            Metric m = new Metric(n, 1_764_000_000_000L, 1, Labels.EMPTY);
+            decodeKey(small, m);
+            decodeKey(small, later(m));
+        }
+        decodeKey(small, b);
+        Metric e = new Metric("e", 1_764_000_000_000L, 1, Labels.EMPTY);
+        decodeKey(small, e);
+        assertThat(small.attachment()).isNull();
+        small.attach("not kept either");
+        // the next newcomer takes the first slot (a's, unmarked now): a's attachment goes with a
+        decodeKey(small, later(e));
+        assertThat(small.attachment()).isNull();
+        decodeKey(small, later(later(e)));
+        assertThat(small.attachment()).isNull();
+        decodeKey(small, b);
+        assertThat(small.attachment()).isEqualTo("window of b");
+        decodeKey(small, a);
+        assertThat(small.attachment()).as("a was forgotten").isNull();
+    }
+
+    @Test
     void aTableHasAPowerOfTwoSlotsAndAtLeastOneSet() {
         assertThatThrownBy(() -> new SampleDecoder(6)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("slots: 6");

@@ -7,8 +7,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -25,13 +23,20 @@ import java.util.function.Supplier;
  * <p>Each task's {@link WindowedLruStore} writes into this one pool, tagging its series with the
  * partition, so the bound holds per instance however many partitions it has.
  *
- * <p>Thread-safe: stream threads write, HTTP threads query; one monitor guards the map (an
- * access-ordered map mutates on reads, so a read-write lock would not do).
+ * <p>The use order is a list through the windows themselves, least recently used first, beside a
+ * map from key to window. A writer that kept the window from its last sample of the series (the
+ * exporter keeps it with the decoder's memory of the series) passes it back and skips the map.
+ *
+ * <p>Thread-safe: stream threads write, HTTP threads query; one monitor guards the map and the
+ * order (a query is a use and reorders, so a read-write lock would not do).
  */
 public final class SeriesPool {
     private final StoreSettings settings;
     private final StoreStats stats;
-    private final LinkedHashMap<String, SeriesWindow> series;
+    private final HashMap<String, SeriesWindow> series;
+    /** The least and the most recently used series: the ends of the use order. */
+    private SeriesWindow oldest;
+    private SeriesWindow newest;
     /** Series by metric name, so a query by name looks at that name's series only. */
     private final Map<String, Set<SeriesWindow>> byName = new HashMap<>();
     private long lastExpiryMs = Long.MIN_VALUE;
@@ -40,16 +45,15 @@ public final class SeriesPool {
         this.settings = settings;
         this.stats = stats;
         // sized for the bound up to a million series, so filling the store does not rehash it
-        this.series = new LinkedHashMap<>((int) (Math.min(settings.maxSeries(), 1 << 20) / 0.75f) + 1, 0.75f, true);
+        this.series = new HashMap<>((int) (Math.min(settings.maxSeries(), 1 << 20) / 0.75f) + 1);
     }
 
     /**
-     * Stores a sample received at wall-clock {@code nowMs}. Samples outside the window are dropped.
-     *
-     * @return false when the sample was dropped (too old)
+     * Stores a sample received at wall-clock {@code nowMs}. Samples outside the window are dropped
+     * (and counted).
      */
-    public boolean put(int partition, String key, Metric m, long nowMs) {
-        return put(partition, key, m.timestamp(), m.value(), nowMs, () -> m);
+    public void put(int partition, String key, Metric m, long nowMs) {
+        put(partition, key, null, m.timestamp(), m.value(), nowMs, () -> m);
     }
 
     /**
@@ -57,36 +61,79 @@ public final class SeriesPool {
      * and is only called when the pool does not hold the series. When it throws, nothing is
      * stored.
      *
-     * @return false when the sample was dropped (too old)
+     * @param known the series' window as an earlier put of the same key returned it, or null; a
+     *              window the pool has let go of since (evicted, expired) is not used
+     * @return the series' window, to pass back with the series' next sample; null when the sample
+     *         was too old to store (then the series was not looked up)
      */
-    public boolean put(int partition, String key, long timestamp, double value, long nowMs,
+    public SeriesWindow put(int partition, String key, SeriesWindow known, long timestamp, double value, long nowMs,
             Supplier<Metric> newSeries) {
         long cutoff = nowMs - settings.window().toMillis();
         if (timestamp < cutoff) {
             stats.sampleDropped();
-            return false;
+            return null;
         }
         synchronized (this) {
-            SeriesWindow w = series.get(key);
+            SeriesWindow w = known != null && !known.removed ? known : series.get(key);
             if (w == null) {
                 Metric m = newSeries.get();
                 w = new SeriesWindow(partition, key, m.name(), m.labels());
                 series.put(key, w);
                 byName.computeIfAbsent(w.name(), n -> new HashSet<>()).add(w);
+                append(w);
                 if (series.size() > settings.maxSeries()) {
-                    Iterator<Map.Entry<String, SeriesWindow>> it = series.entrySet().iterator();
-                    SeriesWindow eldest = it.next().getValue();
-                    it.remove();
-                    unindex(eldest);
+                    remove(oldest);
                     stats.evicted();
                 }
+            } else {
+                use(w);
             }
-            boolean added = w.add(timestamp, value, settings.maxSamplesPerSeries(), nowMs);
-            if (!added) {
+            if (!w.add(timestamp, value, settings.maxSamplesPerSeries(), nowMs)) {
                 stats.sampleDropped();
             }
-            return added;
+            return w;
         }
+    }
+
+    /** Makes {@code w} the most recently used. */
+    private void use(SeriesWindow w) {
+        if (w == newest) {
+            return;
+        }
+        unlink(w);
+        append(w);
+    }
+
+    private void append(SeriesWindow w) {
+        w.older = newest;
+        w.newer = null;
+        if (newest != null) {
+            newest.newer = w;
+        } else {
+            oldest = w;
+        }
+        newest = w;
+    }
+
+    private void unlink(SeriesWindow w) {
+        if (w.older != null) {
+            w.older.newer = w.newer;
+        } else {
+            oldest = w.newer;
+        }
+        if (w.newer != null) {
+            w.newer.older = w.older;
+        } else {
+            newest = w.older;
+        }
+    }
+
+    /** Takes the series out of the map, the order and the name index, and lets its samples go. */
+    private void remove(SeriesWindow w) {
+        series.remove(w.key());
+        unlink(w);
+        unindex(w);
+        w.release();
     }
 
     /**
@@ -100,16 +147,14 @@ public final class SeriesPool {
                 return 0; // several tasks' punctuations at the same instant: once is enough
             }
             lastExpiryMs = nowMs;
-            // iterate without touching access order
-            Iterator<SeriesWindow> it = series.values().iterator();
-            while (it.hasNext()) {
-                SeriesWindow w = it.next();
+            for (SeriesWindow w = oldest; w != null; ) {
+                SeriesWindow next = w.newer;
                 w.expire(cutoff);
                 if (w.size() == 0) {
-                    it.remove();
-                    unindex(w);
+                    remove(w);
                     removed++;
                 }
+                w = next;
             }
         }
         stats.expired(removed);
@@ -124,6 +169,7 @@ public final class SeriesPool {
                 stats.miss();
                 return null;
             }
+            use(w);
             stats.hit();
             return SeriesSnapshot.of(w, from, to, limit);
         }
@@ -147,18 +193,17 @@ public final class SeriesPool {
      */
     public List<SeriesSnapshot> find(String name, Predicate<SeriesWindow> filter, long from, long to, int limit) {
         List<SeriesSnapshot> out = new ArrayList<>();
-        List<String> used = new ArrayList<>();
+        List<SeriesWindow> used = new ArrayList<>();
         synchronized (this) {
-            Collection<SeriesWindow> candidates = name == null ? series.values()
-                    : byName.getOrDefault(name, Set.of());
+            Collection<SeriesWindow> candidates = name == null ? inUseOrder() : byName.getOrDefault(name, Set.of());
             for (SeriesWindow w : candidates) {
                 if (filter.test(w)) {
                     out.add(SeriesSnapshot.of(w, from, to, limit));
-                    used.add(w.key());
+                    used.add(w);
                 }
             }
-            for (String k : used) {
-                series.get(k); // a query is a use
+            for (SeriesWindow w : used) {
+                use(w); // a query is a use
                 stats.hit();
             }
         }
@@ -169,14 +214,13 @@ public final class SeriesPool {
     public int removePartition(int partition) {
         int n = 0;
         synchronized (this) {
-            Iterator<SeriesWindow> it = series.values().iterator();
-            while (it.hasNext()) {
-                SeriesWindow w = it.next();
+            for (SeriesWindow w = oldest; w != null; ) {
+                SeriesWindow next = w.newer;
                 if (w.partition() == partition) {
-                    it.remove();
-                    unindex(w);
+                    remove(w);
                     n++;
                 }
+                w = next;
             }
         }
         return n;
@@ -193,7 +237,7 @@ public final class SeriesPool {
         List<Latest> copy;
         synchronized (this) {
             copy = new ArrayList<>(series.size());
-            for (SeriesWindow w : series.values()) {
+            for (SeriesWindow w = oldest; w != null; w = w.newer) {
                 if (w.size() > 0 && w.lastUpdateMs() >= staleBefore) {
                     copy.add(new Latest(w.name(), w.labels(), w.latestTimestamp(), w.latestValue()));
                 }
@@ -202,9 +246,22 @@ public final class SeriesPool {
         copy.forEach(consumer);
     }
 
+    /** The series from least to most recently used. */
+    private List<SeriesWindow> inUseOrder() {
+        List<SeriesWindow> all = new ArrayList<>(series.size());
+        for (SeriesWindow w = oldest; w != null; w = w.newer) {
+            all.add(w);
+        }
+        return all;
+    }
+
     /** Keys from least to most recently used (tests assert the eviction order with it). */
     public synchronized List<String> keysByRecency() {
-        return new ArrayList<>(series.keySet());
+        List<String> keys = new ArrayList<>(series.size());
+        for (SeriesWindow w = oldest; w != null; w = w.newer) {
+            keys.add(w.key());
+        }
+        return keys;
     }
 
     public synchronized int seriesCount() {
@@ -213,7 +270,7 @@ public final class SeriesPool {
 
     public synchronized long sampleCount() {
         long n = 0;
-        for (SeriesWindow w : series.values()) {
+        for (SeriesWindow w = oldest; w != null; w = w.newer) {
             n += w.size();
         }
         return n;
@@ -222,7 +279,7 @@ public final class SeriesPool {
     /** Approximate heap held by the series and their samples. */
     public synchronized long approximateBytes() {
         long n = 0;
-        for (SeriesWindow w : series.values()) {
+        for (SeriesWindow w = oldest; w != null; w = w.newer) {
             n += w.approximateBytes();
         }
         return n;

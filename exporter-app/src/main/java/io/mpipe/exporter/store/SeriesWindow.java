@@ -5,9 +5,13 @@ import java.util.Arrays;
 
 /**
  * The recent samples of one series, in timestamp order, at most {@code cap} of them (the newest).
- * A ring of primitive arrays that grows on demand: a series that sends once a minute costs a few
- * dozen bytes, not {@code cap} slots. Out-of-order samples are inserted in order; a sample with a
- * timestamp already held replaces that value (a replay); the latest value never moves back in time.
+ * A ring that grows on demand: a series that sends once a minute costs a few dozen bytes, not
+ * {@code cap} slots. Out-of-order samples are inserted in order; a sample with a timestamp already
+ * held replaces that value (a replay); the latest value never moves back in time.
+ *
+ * <p>Each sample is two longs side by side in one array, its timestamp and its value's bits, so
+ * adding one touches one array, not two. The window is also its own node in its pool's
+ * least-recently-used order.
  *
  * <p>Not thread-safe; the store guards it.
  */
@@ -16,19 +20,22 @@ public final class SeriesWindow {
     private final String key;
     private final String name;
     private final Labels labels;
-    private long[] ts;
-    private double[] values;
+    /** Sample {@code i} of the ring is at {@code 2 * i} (timestamp) and {@code 2 * i + 1} (value bits). */
+    private long[] samples;
     private int head;
     private int size;
     private long lastUpdateMs;
+    /** Neighbours in the pool's use order (the pool's to maintain), and whether the pool still holds it. */
+    SeriesWindow older;
+    SeriesWindow newer;
+    boolean removed;
 
     public SeriesWindow(int partition, String key, String name, Labels labels) {
         this.partition = partition;
         this.key = key;
         this.name = name;
         this.labels = labels;
-        this.ts = new long[2];
-        this.values = new double[2];
+        this.samples = new long[4];
     }
 
     /** The topic partition the series' records come from. */
@@ -57,26 +64,41 @@ public final class SeriesWindow {
         return lastUpdateMs;
     }
 
-    /** Slot of the {@code i}th sample, 0 <= i <= size (a subtraction, not a division: it runs for every sample). */
-    private int idx(int i) {
+    /** Samples the ring has room for. */
+    private int capacity() {
+        return samples.length >> 1;
+    }
+
+    /**
+     * Where the {@code i}th sample's timestamp is, 0 <= i <= size (its value is next to it); a
+     * subtraction, not a division: it runs for every sample.
+     */
+    private int at(int i) {
         int j = head + i;
-        return j >= ts.length ? j - ts.length : j;
+        int c = capacity();
+        return (j >= c ? j - c : j) << 1;
     }
 
     public long timestampAt(int i) {
-        return ts[idx(i)];
+        return samples[at(i)];
     }
 
     public double valueAt(int i) {
-        return values[idx(i)];
+        return Double.longBitsToDouble(samples[at(i) + 1]);
     }
 
     public long latestTimestamp() {
-        return size == 0 ? Long.MIN_VALUE : ts[idx(size - 1)];
+        return size == 0 ? Long.MIN_VALUE : samples[at(size - 1)];
     }
 
     public double latestValue() {
-        return values[idx(size - 1)];
+        return valueAt(size - 1);
+    }
+
+    private void set(int i, long timestamp, double value) {
+        int a = at(i);
+        samples[a] = timestamp;
+        samples[a + 1] = Double.doubleToRawLongBits(value);
     }
 
     /**
@@ -90,8 +112,7 @@ public final class SeriesWindow {
                 dropOldest(1);
             }
             ensureCapacity(size + 1, cap);
-            ts[idx(size)] = timestamp;
-            values[idx(size)] = value;
+            set(size, timestamp, value);
             size++;
             return true;
         }
@@ -100,13 +121,13 @@ public final class SeriesWindow {
         int hi = size - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            long t = ts[idx(mid)];
+            long t = timestampAt(mid);
             if (t < timestamp) {
                 lo = mid + 1;
             } else if (t > timestamp) {
                 hi = mid - 1;
             } else {
-                values[idx(mid)] = value;
+                set(mid, timestamp, value);
                 return true;
             }
         }
@@ -119,11 +140,12 @@ public final class SeriesWindow {
         }
         ensureCapacity(size + 1, cap);
         for (int i = size; i > lo; i--) {
-            ts[idx(i)] = ts[idx(i - 1)];
-            values[idx(i)] = values[idx(i - 1)];
+            int to = at(i);
+            int from = at(i - 1);
+            samples[to] = samples[from];
+            samples[to + 1] = samples[from + 1];
         }
-        ts[idx(lo)] = timestamp;
-        values[idx(lo)] = value;
+        set(lo, timestamp, value);
         size++;
         return true;
     }
@@ -131,7 +153,7 @@ public final class SeriesWindow {
     /** Drops samples older than {@code cutoff}; returns how many. */
     public int expire(long cutoff) {
         int n = 0;
-        while (size > 0 && ts[head] < cutoff) {
+        while (size > 0 && samples[head << 1] < cutoff) {
             dropOldest(1);
             n++;
         }
@@ -139,7 +161,7 @@ public final class SeriesWindow {
     }
 
     private void dropOldest(int n) {
-        head = idx(n);
+        head = at(n) >> 1;
         size -= n;
         if (size == 0) {
             head = 0;
@@ -147,24 +169,33 @@ public final class SeriesWindow {
     }
 
     private void ensureCapacity(int needed, int cap) {
-        if (needed <= ts.length) {
+        if (needed <= capacity()) {
             return;
         }
-        int newCap = Math.min(Math.max(needed, ts.length * 2), Math.max(cap, needed));
-        long[] nt = new long[newCap];
-        double[] nv = new double[newCap];
+        int newCap = Math.min(Math.max(needed, capacity() * 2), Math.max(cap, needed));
+        long[] n = new long[2 * newCap];
         for (int i = 0; i < size; i++) {
-            nt[i] = ts[idx(i)];
-            nv[i] = values[idx(i)];
+            int a = at(i);
+            n[2 * i] = samples[a];
+            n[2 * i + 1] = samples[a + 1];
         }
-        ts = nt;
-        values = nv;
+        samples = n;
         head = 0;
+    }
+
+    /** Lets the samples go: the pool no longer holds the series (a decoder may still point at it). */
+    void release() {
+        removed = true;
+        samples = new long[0];
+        head = 0;
+        size = 0;
+        older = null;
+        newer = null;
     }
 
     /** Approximate heap bytes held by this series (for the size bound in the docs and tests). */
     public long approximateBytes() {
-        return 64 + 2L * key.length() + 16L * ts.length + 48;
+        return 64 + 2L * key.length() + 8L * samples.length + 24;
     }
 
     /** The samples in [from, to], newest first, at most {@code limit}. */

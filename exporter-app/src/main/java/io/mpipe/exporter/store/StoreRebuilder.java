@@ -60,7 +60,7 @@ public final class StoreRebuilder {
                             continue; // replayed history after the start offset: not part of the window
                         }
                         // received when it was written, as far as staleness goes
-                        store.put(decoder.key(), decoder.timestamp(), decoder.value(), Math.min(now, r.timestamp()),
+                        store.put(decoder.key(), null, decoder.timestamp(), decoder.value(), Math.min(now, r.timestamp()),
                                 decoder::metric);
                         n++;
                     } catch (MetricDecodeException e) {

@@ -53,13 +53,17 @@ public final class WindowedLruStore implements StateStore {
     }
 
     /** Stores a sample of this store's partition; see {@link SeriesPool#put}. */
-    public boolean put(String key, Metric m, long nowMs) {
-        return pool.put(partition, key, m, nowMs);
+    public void put(String key, Metric m, long nowMs) {
+        pool.put(partition, key, m, nowMs);
     }
 
-    /** Stores a sample of this store's partition; see {@link SeriesPool#put(int, String, long, double, long, Supplier)}. */
-    public boolean put(String key, long timestamp, double value, long nowMs, Supplier<Metric> newSeries) {
-        return pool.put(partition, key, timestamp, value, nowMs, newSeries);
+    /**
+     * Stores a sample of this store's partition; see
+     * {@link SeriesPool#put(int, String, SeriesWindow, long, double, long, Supplier)}.
+     */
+    public SeriesWindow put(String key, SeriesWindow known, long timestamp, double value, long nowMs,
+            Supplier<Metric> newSeries) {
+        return pool.put(partition, key, known, timestamp, value, nowMs, newSeries);
     }
 
     public SeriesPool pool() {

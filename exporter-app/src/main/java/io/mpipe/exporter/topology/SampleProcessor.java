@@ -3,6 +3,7 @@ package io.mpipe.exporter.topology;
 import io.mpipe.common.metric.Metric;
 import io.mpipe.common.wire.MetricDecodeException;
 import io.mpipe.common.wire.SampleDecoder;
+import io.mpipe.exporter.store.SeriesWindow;
 import io.mpipe.exporter.store.WindowedLruStore;
 import io.prometheus.client.Counter;
 import java.time.Duration;
@@ -15,7 +16,8 @@ import org.apache.kafka.streams.processor.api.Record;
 /**
  * Decodes each record and stores it under its canonical series key (computed from the value, not
  * trusted from the record key); the name and labels are only built and checked for a series the
- * store does not hold yet (see {@link SampleDecoder}). Records that are not valid metrics are
+ * store does not hold yet (see {@link SampleDecoder}). The decoder keeps each series' window with
+ * its memory of the series, so a known series' sample goes to its window without a lookup. Records that are not valid metrics are
  * counted and skipped: the sink dead-letters them, the exporter only serves what is valid. A
  * wall-clock punctuation drops what left the window.
  */
@@ -49,7 +51,12 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     public void process(Record<byte[], byte[]> record) {
         try {
             decoder.decode(record.key(), record.value());
-            store.put(decoder.key(), decoder.timestamp(), decoder.value(), context.currentSystemTimeMs(), newSeries);
+            Object known = decoder.attachment();
+            SeriesWindow w = store.put(decoder.key(), (SeriesWindow) known, decoder.timestamp(), decoder.value(),
+                    context.currentSystemTimeMs(), newSeries);
+            if (w != known && w != null) {
+                decoder.attach(w); // the series' next record finds its window without a lookup
+            }
         } catch (MetricDecodeException e) {
             invalid.inc(); // the sink dead-letters these; the exporter serves only what is valid
             return;

@@ -105,6 +105,33 @@ class ExporterTopologyTest {
     }
 
     @Test
+    void aSeriesThatComesBackAfterItsEvictionOrExpiryStartsAFreshWindow() {
+        // the processor keeps each series' window with the decoder's memory of the series; a window
+        // the store has let go of must not take samples again
+        start(2, 10);
+        send("a", T0 - 2000, 1);
+        send("b", T0, 1);
+        send("a", T0 - 1000, 2); // a is the most recent: its window came from the decoder
+        send("c", T0, 1); // evicts b
+        send("b", T0 + 1, 2); // b again: evicts a, and is a new series with only this sample
+        assertThat(timestamps("b")).containsExactly(T0 + 1);
+        assertThat(pool.keysByRecency()).containsExactly(key("c"), key("b"));
+        send("a", T0 + 2, 3);
+        assertThat(timestamps("a")).containsExactly(T0 + 2);
+        assertThat(pool.keysByRecency()).containsExactly(key("b"), key("a"));
+        assertThat(pool.stats().evictions()).isEqualTo(3);
+        assertThat(pool.sampleCount()).isEqualTo(2);
+
+        driver.advanceWallClockTime(Duration.ofMinutes(15).plusSeconds(30)); // every sample leaves the window
+        assertThat(pool.seriesCount()).isZero();
+        driver.advanceWallClockTime(Duration.ofSeconds(30));
+        long now = START.toEpochMilli() + Duration.ofMinutes(16).toMillis();
+        send("a", now, 4);
+        assertThat(timestamps("a")).containsExactly(now);
+        assertThat(pool.keysByRecency()).containsExactly(key("a"));
+    }
+
+    @Test
     void shouldNotCountAScrapeAsAUse() {
         start(2, 10);
         send("a", T0, 1);
