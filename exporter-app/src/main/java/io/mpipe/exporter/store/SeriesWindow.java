@@ -20,6 +20,8 @@ public final class SeriesWindow {
     private final String key;
     private final String name;
     private final Labels labels;
+    /** What a window the pool let go of holds. */
+    private static final long[] NO_SAMPLES = new long[0];
     /** Sample {@code i} of the ring is at {@code 2 * i} (timestamp) and {@code 2 * i + 1} (value bits). */
     private long[] samples;
     private int head;
@@ -186,7 +188,7 @@ public final class SeriesWindow {
     /** Lets the samples go: the pool no longer holds the series (a decoder may still point at it). */
     void release() {
         removed = true;
-        samples = new long[0];
+        samples = NO_SAMPLES;
         head = 0;
         size = 0;
         older = null;
