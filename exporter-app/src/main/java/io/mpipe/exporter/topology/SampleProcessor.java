@@ -17,9 +17,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * Decodes each record and stores it under its canonical series key (computed from the value, not
  * trusted from the record key); the name and labels are only built and checked for a series the
  * store does not hold yet (see {@link SampleDecoder}). The decoder keeps each series' window with
- * its memory of the series, so a known series' sample goes to its window without a lookup. Records that are not valid metrics are
- * counted and skipped: the sink dead-letters them, the exporter only serves what is valid. A
- * wall-clock punctuation drops what left the window.
+ * its memory of the series, so a known series' sample goes to its window without a lookup.
+ * Records that are not valid metrics are counted and skipped: the sink dead-letters them, the
+ * exporter only serves what is valid. A wall-clock punctuation drops what left the window.
  */
 final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     private final Duration expiryInterval;
