@@ -171,7 +171,8 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "serde", mixinStandardHelpOptions = true,
-            description = "JMH: wire-format encode, decode and round trip, and the consumers' decoder over 64 and over 10,000 series; records/s on one thread.")
+            description = "JMH: wire-format encode, decode and round trip, and the consumers' decoder over 64 and"
+                    + " over 10,000 series; records/s on one thread.")
     static final class Serde implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {

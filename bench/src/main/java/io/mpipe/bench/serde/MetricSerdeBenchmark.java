@@ -96,7 +96,10 @@ public class MetricSerdeBenchmark {
         return decoder.key();
     }
 
-    /** The same over 10,000 series in turn (as the pipeline's synthetic load): each record's series was read 10,000 records ago. */
+    /**
+     * The same over 10,000 series in turn (as the pipeline's synthetic load): each record's series
+     * was read 10,000 records ago.
+     */
     @Benchmark
     public String decodeSampleKnownManySeries() {
         int k = j;

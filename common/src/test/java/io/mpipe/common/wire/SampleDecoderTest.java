@@ -169,7 +169,8 @@ class SampleDecoderTest {
         List<Metric> series = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             // alternately short and long: every slot of the one set holds each kind in turn
-            Labels labels = i % 2 == 0 ? Labels.of("i", Integer.toString(i)) : Labels.of("i", Integer.toString(i), "long", longValue);
+            Labels labels = i % 2 == 0 ? Labels.of("i", Integer.toString(i))
+                    : Labels.of("i", Integer.toString(i), "long", longValue);
             series.add(new Metric("m", 1_764_000_000_000L, i, labels));
         }
         assertThat(MetricJson.encode(series.get(0)).length).isLessThan(SampleDecoder.BLOCK);

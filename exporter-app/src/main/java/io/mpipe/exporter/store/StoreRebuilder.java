@@ -60,8 +60,8 @@ public final class StoreRebuilder {
                             continue; // replayed history after the start offset: not part of the window
                         }
                         // received when it was written, as far as staleness goes
-                        store.put(decoder.key(), null, decoder.timestamp(), decoder.value(), Math.min(now, r.timestamp()),
-                                decoder::metric);
+                        store.put(decoder.key(), null, decoder.timestamp(), decoder.value(),
+                                Math.min(now, r.timestamp()), decoder::metric);
                         n++;
                     } catch (MetricDecodeException e) {
                         // the live path counts bad records; the rebuild just skips them
