@@ -128,6 +128,23 @@ public final class SeriesPool {
         }
     }
 
+    /**
+     * Removes every series {@code gone} says is gone, in use order (which it does not change
+     * otherwise); returns how many.
+     */
+    private int removeWhere(Predicate<SeriesWindow> gone) {
+        int n = 0;
+        for (SeriesWindow w = oldest; w != null; ) {
+            SeriesWindow next = w.newer;
+            if (gone.test(w)) {
+                remove(w);
+                n++;
+            }
+            w = next;
+        }
+        return n;
+    }
+
     /** Takes the series out of the map, the order and the name index, and lets its samples go. */
     private void remove(SeriesWindow w) {
         series.remove(w.key());
@@ -141,21 +158,16 @@ public final class SeriesPool {
      */
     public int expire(long nowMs) {
         long cutoff = nowMs - settings.window().toMillis();
-        int removed = 0;
+        int removed;
         synchronized (this) {
             if (nowMs == lastExpiryMs) {
                 return 0; // several tasks' punctuations at the same instant: once is enough
             }
             lastExpiryMs = nowMs;
-            for (SeriesWindow w = oldest; w != null; ) {
-                SeriesWindow next = w.newer;
+            removed = removeWhere(w -> {
                 w.expire(cutoff);
-                if (w.size() == 0) {
-                    remove(w);
-                    removed++;
-                }
-                w = next;
-            }
+                return w.size() == 0;
+            });
         }
         stats.expired(removed);
         return removed;
@@ -212,18 +224,9 @@ public final class SeriesPool {
 
     /** Removes the series of a partition this instance no longer holds. */
     public int removePartition(int partition) {
-        int n = 0;
         synchronized (this) {
-            for (SeriesWindow w = oldest; w != null; ) {
-                SeriesWindow next = w.newer;
-                if (w.partition() == partition) {
-                    remove(w);
-                    n++;
-                }
-                w = next;
-            }
+            return removeWhere(w -> w.partition() == partition);
         }
-        return n;
     }
 
     /** True when the store holds {@code key} (no use, no hit). */
@@ -270,7 +273,7 @@ public final class SeriesPool {
 
     public synchronized long sampleCount() {
         long n = 0;
-        for (SeriesWindow w = oldest; w != null; w = w.newer) {
+        for (SeriesWindow w : series.values()) {
             n += w.size();
         }
         return n;
@@ -279,7 +282,7 @@ public final class SeriesPool {
     /** Approximate heap held by the series and their samples. */
     public synchronized long approximateBytes() {
         long n = 0;
-        for (SeriesWindow w = oldest; w != null; w = w.newer) {
+        for (SeriesWindow w : series.values()) {
             n += w.approximateBytes();
         }
         return n;
