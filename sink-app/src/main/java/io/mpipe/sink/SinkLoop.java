@@ -91,6 +91,8 @@ public final class SinkLoop implements Runnable {
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Set<TopicPartition> needSeek = new HashSet<>();
     private final Set<TopicPartition> paused = new HashSet<>();
+    /** The newest timestamp of a sample this sink committed. */
+    private long newestWritten = Long.MIN_VALUE;
     private long nextSeekAttemptMs;
     private long seekBackoffMs = MIN_BACKOFF.toMillis();
 
@@ -307,6 +309,7 @@ public final class SinkLoop implements Runnable {
         try {
             WriteResult r = inFlight.get();
             metrics.committed(r);
+            countOutOfOrder(inFlightBatch);
             onCommit.committed(inFlightBatch, r);
             commitToKafka(r.nextOffsets(), false);
         } catch (ExecutionException e) {
@@ -326,6 +329,18 @@ public final class SinkLoop implements Runnable {
             inFlight = null;
             inFlightBatch = null;
         }
+    }
+
+    /** Counts the committed batch's rows older than the newest row committed before it. */
+    private void countOutOfOrder(Batch b) {
+        long older = 0;
+        for (int i = 0; i < b.size(); i++) {
+            if (b.timestamp(i) < newestWritten) {
+                older++;
+            }
+        }
+        metrics.rowsOutOfOrder.inc(older);
+        newestWritten = Math.max(newestWritten, b.newestTimestamp());
     }
 
     private boolean awaitInFlight(Duration max) {

@@ -25,6 +25,7 @@ public final class SinkMetrics {
     final Counter retries;
     final Counter skipped;
     final Counter recordsConsumed;
+    final Counter rowsOutOfOrder;
     final Gauge up;
     private final AtomicLong newestCommittedTimestamp = new AtomicLong(Long.MIN_VALUE);
     private final Clock clock;
@@ -52,6 +53,9 @@ public final class SinkMetrics {
         skipped = Counter.build("sink_samples_skipped_total", "Samples consumed but not stored, by reason")
                 .labelNames("reason").register(registry);
         recordsConsumed = Counter.build("sink_records_consumed_total", "Records read from Kafka").register(registry);
+        rowsOutOfOrder = Counter.build("sink_rows_out_of_order_total",
+                "Sample rows committed that were older than the newest row this sink had committed before"
+                        + " (PostgreSQL inserts them more slowly)").register(registry);
         up = Gauge.build("sink_up", "1 while the sink consumes and PostgreSQL accepts its writes, else 0")
                 .register(registry);
         new Collector() {

@@ -57,7 +57,7 @@ public final class E2eBench {
 
     /** One step of the rate search. */
     public record Step(double rate, double produced, double stored, long backlog, double exported,
-            long exporterBacklog, boolean sustained, double jitBusy) {
+            long exporterBacklog, boolean sustained, double jitBusy, double outOfOrder) {
     }
 
     /** Results; JSON field names as the issue asks. */
@@ -90,6 +90,7 @@ public final class E2eBench {
                 x.put("exporter_backlog", st.exporterBacklog());
                 x.put("sustained", st.sustained());
                 x.put("jit_busy", BenchOutput.round3(st.jitBusy()));
+                x.put("rows_out_of_order", BenchOutput.round3(st.outOfOrder()));
                 s.add(x);
             }
             m.put("steps", s);
@@ -320,8 +321,9 @@ public final class E2eBench {
 
     static void progress(Step step) {
         BenchOutput.progress(String.format("step %,.0f/s: produced %,.0f/s, stored %,.0f/s, backlog %,d, exported %,.0f/s,"
-                + " exporter backlog %,d, JIT compiling %.0f %% of the time -> %s", step.rate(), step.produced(),
-                step.stored(), step.backlog(), step.exported(), step.exporterBacklog(), 100 * step.jitBusy(),
+                + " exporter backlog %,d, JIT compiling %.0f %% of the time, rows out of time order %.0f %% -> %s",
+                step.rate(), step.produced(), step.stored(), step.backlog(), step.exported(), step.exporterBacklog(),
+                100 * step.jitBusy(), 100 * step.outOfOrder(),
                 step.sustained() ? "kept up" : "fell behind"));
     }
 
@@ -487,6 +489,7 @@ public final class E2eBench {
         long jit0 = jitMillis();
         long start = System.nanoTime();
         double storedBefore = stored(sinkRegistry);
+        double outOfOrderBefore = outOfOrder(sinkRegistry);
         double exportedBefore = exported(exporter);
         try (CollectorApp c = CollectorApp.start(collectorConfig(env, topic, rate, series, compression), cr)) {
             sleep(d.dividedBy(3)); // ramp
@@ -509,12 +512,18 @@ public final class E2eBench {
                     && stored >= 0.97 * produced && backlog <= rate
                     && exported >= 0.97 * produced && exporterBacklog <= rate;
             double jit = jitShare(jit0, start);
-            return new Step(rate, produced, stored, backlog, exported, exporterBacklog, ok, jit);
+            double outOfOrder = (outOfOrder(sinkRegistry) - outOfOrderBefore) / Math.max(1, s1 - storedBefore);
+            return new Step(rate, produced, stored, backlog, exported, exporterBacklog, ok, jit, outOfOrder);
         }
     }
 
     private static double produced(CollectorRegistry collector) {
         return BenchOutput.sample(collector, "collector_records_produced_total");
+    }
+
+    /** Rows the sink committed older than a row it had committed before. */
+    private static double outOfOrder(CollectorRegistry sink) {
+        return BenchOutput.sample(sink, "sink_rows_out_of_order_total");
     }
 
     private static double stored(CollectorRegistry sink) {
