@@ -184,7 +184,8 @@ public final class SinkApp implements AutoCloseable {
 
     static int maxPollRecords(SinkConfig c) {
         String configured = c.consumerProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
-        return configured != null ? Integer.parseInt(configured) : Math.min(10_000, Math.max(500, c.batchMaxRows()));
+        return configured != null ? Integer.parseInt(configured)
+                : Math.min(2_000, Math.max(500, c.batchMaxRows() / 10));
     }
 
     static Properties consumerProps(SinkConfig c, int instance) {

@@ -12,12 +12,14 @@ import io.mpipe.sink.offsets.OffsetStore;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -53,6 +55,9 @@ import org.slf4j.LoggerFactory;
  * them again from the stored offset) and the batch being written is waited for, so a revoked
  * partition's records are written with their offsets or not at all.
  *
+ * <p>Under load, rows go to PostgreSQL in time order: batches are cut at the time all
+ * partitions have reached, and partitions that run ahead are paused ({@link #align()}).
+ *
  * <p>PostgreSQL unreachable: the writer retries the same batch with backoff, and the loop pauses
  * its partitions (staying in the group) until the batch is in. Nothing is skipped, nothing
  * committed early.
@@ -65,6 +70,20 @@ public final class SinkLoop implements Runnable {
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     /** Longest wait on a busy writer before polling again (the poll keeps the group membership). */
     private static final Duration BACKPRESSURE_WAIT = Duration.ofMillis(500);
+    /**
+     * A partition whose newest sample is older than the newest of the active partitions by more
+     * than this is left out of the alignment (a replay of old data, a stuck source): it is a
+     * stream of its own, neither held back nor holding the others back.
+     */
+    static final Duration ALIGN_WINDOW = Duration.ofSeconds(10);
+    /**
+     * A partition not read for this long, and with no records waiting (or not read for
+     * {@link #ALIGN_WINDOW} with records waiting), no longer holds the watermark back: it is idle,
+     * not slow, and the others are not paused for it.
+     */
+    static final Duration ACTIVE = Duration.ofSeconds(1);
+    /** How far in time a partition may run ahead of the watermark before it is paused. */
+    static final long AHEAD_SLACK_MS = 20;
     /** How often, at most, the sink says it skipped samples older than the retention. */
     static final Duration SKIP_NOTE_INTERVAL = Duration.ofMinutes(1);
 
@@ -91,6 +110,21 @@ public final class SinkLoop implements Runnable {
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Set<TopicPartition> needSeek = new HashSet<>();
     private final Set<TopicPartition> paused = new HashSet<>();
+    /** Of each partition read since it was sought: how far in time, and when it was last read. */
+    private final Map<TopicPartition, Progress> progress = new HashMap<>();
+    /** Partitions paused for running ahead in time of {@link #watermark}. */
+    private final Set<TopicPartition> ahead = new HashSet<>();
+    /** Scratch: the partitions that count for the watermark. */
+    private final List<TopicPartition> active = new ArrayList<>();
+    /** The writer is what limits the sink, or at least a poll's worth of records waits. */
+    private boolean behind;
+    /** Set when a full batch waits for a busy writer; cleared when a batch goes before it is full. */
+    private boolean writerBound;
+    /**
+     * The newest sample timestamp all partitions have reached (see {@link #align()}); a batch is
+     * cut there ({@link Batch#cutAfter}). {@link Long#MAX_VALUE} when nothing was read.
+     */
+    private long watermark = Long.MAX_VALUE;
     /** The newest timestamp of a sample this sink committed. */
     private long newestWritten = Long.MIN_VALUE;
     private long nextSeekAttemptMs;
@@ -138,13 +172,14 @@ public final class SinkLoop implements Runnable {
                 reap(false);
                 seekPending();
                 if (inFlight != null && policy.isFull(building)) {
+                    writerBound = true;
                     // backpressure: wait for the writer itself, not for a paused poll to time out, so the
                     // next batch goes to PostgreSQL the moment the last one is in
                     waitQuietly(BACKPRESSURE_WAIT);
                     reap(false);
                 }
                 if (inFlight == null && policy.isDue(building)) {
-                    handOff();
+                    handOff(true);
                 }
                 updatePauses();
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout());
@@ -152,18 +187,23 @@ public final class SinkLoop implements Runnable {
                 if (!records.isEmpty()) {
                     metrics.recordsConsumed.inc(records.count());
                     for (TopicPartition tp : records.partitions()) {
-                        boolean skip = needSeek.contains(tp); // read again after the seek
+                        if (needSeek.contains(tp)) {
+                            continue; // read again after the seek
+                        }
+                        long newest = Long.MIN_VALUE;
                         for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
-                            if (!skip) {
-                                accept(tp, rec);
-                            }
+                            newest = Math.max(newest, accept(tp, rec));
+                        }
+                        if (newest != Long.MIN_VALUE) {
+                            progress.computeIfAbsent(tp, k -> new Progress()).read(newest, policy.now());
                         }
                     }
                 }
+                align();
                 // an idle writer takes what there is once the loop has caught up with the topic: low
                 // latency under light load; under load the writer is busy and batches fill to max-rows
                 if (inFlight == null && (policy.isDue(building) || (caughtUp && !building.isEmpty()))) {
-                    handOff();
+                    handOff(true);
                 }
             }
         } catch (WakeupException e) {
@@ -210,13 +250,14 @@ public final class SinkLoop implements Runnable {
         }
     }
 
-    private void accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec) {
+    /** Adds the record to the batch; returns the timestamp of the sample stored, else {@link Long#MIN_VALUE}. */
+    private long accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec) {
         long now = policy.now();
         try {
             decoder.decode(rec.key(), rec.value()); // checked in full; the metric itself is not built
         } catch (MetricDecodeException e) {
             deadLetter(tp, rec, e.field(), e.reason(), now);
-            return;
+            return Long.MIN_VALUE;
         }
         if (options.retentionMs() > 0 && decoder.timestamp() < now - options.retentionMs()) {
             metrics.skipped.labels("retention").inc();
@@ -224,9 +265,78 @@ public final class SinkLoop implements Runnable {
             skippedUnnoted++;
             skippedNewestTs = Math.max(skippedNewestTs, decoder.timestamp());
             noteSkipped(now);
-            return;
+            return Long.MIN_VALUE;
         }
         building.add(tp, rec.offset(), decoder.key(), decoder.timestamp(), decoder.value(), now);
+        return decoder.timestamp();
+    }
+
+    /** How far a partition has been read in time, and when. */
+    private static final class Progress {
+        long newest = Long.MIN_VALUE;
+        long readAtMs;
+
+        void read(long ts, long nowMs) {
+            newest = Math.max(newest, ts);
+            readAtMs = nowMs;
+        }
+    }
+
+    /**
+     * Sets {@link #watermark}, {@link #behind} and {@link #ahead}.
+     *
+     * <p>The samples' primary key starts with the timestamp: a row newer than every row written is
+     * appended at the index's right edge, an older one descends it from the root, which costs
+     * PostgreSQL several times as much. The partitions are read to different times: a batch that
+     * fills up in the middle of a fetch has read some further than others, and while records wait,
+     * a fetch takes about as many bytes of each partition, so the partitions that carry fewer
+     * samples a second run ahead in time. The watermark is the newest time that every active
+     * partition has reached: one read in the last {@link #ACTIVE} (or {@link #ALIGN_WINDOW}, when
+     * records wait in it), and within {@link #ALIGN_WINDOW} of the newest (one further behind,
+     * such as a replay of old data, is a stream of its own). A full batch is cut there
+     * ({@link #handOff}). While the sink is behind (the writer is what limits it, or at least a
+     * poll's worth of records waits), batches are cut whether full or not, and the partitions
+     * ahead of the watermark are paused until the others catch up. Otherwise nothing is paused,
+     * and a batch that is not full is not cut, so latency under light load is untouched.
+     */
+    private void align() {
+        watermark = Long.MAX_VALUE;
+        ahead.clear();
+        active.clear();
+        long now = policy.now();
+        long newest = Long.MIN_VALUE;
+        long recordsWaiting = 0;
+        for (TopicPartition tp : assigned) {
+            if (needSeek.contains(tp)) {
+                continue;
+            }
+            Progress p = progress.get(tp);
+            OptionalLong lag = consumer.currentLag(tp);
+            boolean waits = lag.isPresent() && lag.getAsLong() > 0;
+            if (waits) {
+                recordsWaiting += lag.getAsLong();
+            }
+            long idle = p == null ? 0 : now - p.readAtMs;
+            if (p != null && (idle <= ACTIVE.toMillis() || waits && idle <= ALIGN_WINDOW.toMillis())) {
+                active.add(tp);
+                newest = Math.max(newest, p.newest);
+            }
+        }
+        behind = writerBound || recordsWaiting >= maxPollRecords;
+        for (TopicPartition tp : active) {
+            long ts = progress.get(tp).newest;
+            if (ts >= newest - ALIGN_WINDOW.toMillis()) {
+                watermark = Math.min(watermark, ts);
+            }
+        }
+        if (!behind || watermark == Long.MAX_VALUE) {
+            return;
+        }
+        for (Map.Entry<TopicPartition, Progress> e : progress.entrySet()) {
+            if (e.getValue().newest > watermark + AHEAD_SLACK_MS) {
+                ahead.add(e.getKey());
+            }
+        }
     }
 
     /**
@@ -257,9 +367,31 @@ public final class SinkLoop implements Runnable {
         building.addDeadLetter(tp, d, now);
     }
 
-    private void handOff() {
+    /**
+     * Hands the batch to the writer. With {@code cut}, when the batch is full or the sink is
+     * behind (see {@link #align()}), the rows newer than the {@link #watermark} stay for the next
+     * batch if they are at most half a batch's {@code max-rows}; when all rows are newer, the batch
+     * is held back until the slower partitions catch up. When more would stay, the batch goes
+     * whole, and some of the next one's rows will be older than its newest.
+     */
+    private void handOff(boolean cut) {
         Batch batch = building;
-        building = new Batch(policy.maxRows(), batch.seriesKeys().size(), options.partitionIntervalMs());
+        if (!policy.isFull(batch)) {
+            writerBound = false;
+        }
+        Batch rest = null;
+        if (cut && watermark != Long.MAX_VALUE && batch.size() > 0 && (behind || policy.isFull(batch))) {
+            int kept = batch.rowsUpTo(watermark);
+            int later = batch.size() - kept;
+            if (later > 0 && 2L * later <= policy.maxRows()) {
+                if (kept == 0) {
+                    return;
+                }
+                rest = batch.cutAfter(watermark, policy.maxRows());
+            }
+        }
+        building = rest != null ? rest
+                : new Batch(policy.maxRows(), batch.seriesKeys().size(), options.partitionIntervalMs());
         inFlightBatch = batch;
         inFlight = writerThread.submit(() -> writeWithRetry(batch));
     }
@@ -406,6 +538,7 @@ public final class SinkLoop implements Runnable {
             return;
         }
         seekBackoffMs = MIN_BACKOFF.toMillis();
+        needSeek.forEach(progress::remove);
         needSeek.clear();
     }
 
@@ -460,6 +593,7 @@ public final class SinkLoop implements Runnable {
         if (inFlight != null && policy.isFull(building)) {
             desired.addAll(assigned);
         }
+        desired.addAll(ahead);
         desired.retainAll(assigned);
         Set<TopicPartition> toPause = new HashSet<>(desired);
         toPause.removeAll(paused);
@@ -486,7 +620,7 @@ public final class SinkLoop implements Runnable {
             return;
         }
         if (failure.get() == null && !building.isEmpty()) {
-            handOff();
+            handOff(false);
             if (!awaitInFlight(options.shutdownTimeout())) {
                 abandonWrites = true;
                 log.warn("sink: last batch not written within {}; nothing of it is committed, it will be read"
@@ -517,6 +651,8 @@ public final class SinkLoop implements Runnable {
             assigned.removeAll(revoked);
             needSeek.removeAll(revoked);
             paused.removeAll(revoked);
+            ahead.removeAll(revoked);
+            progress.keySet().removeAll(revoked);
             assignedCount = assigned.size();
             log.info("sink: partitions revoked: {}", revoked);
         }
@@ -527,6 +663,8 @@ public final class SinkLoop implements Runnable {
             assigned.removeAll(lost);
             needSeek.removeAll(lost);
             paused.removeAll(lost);
+            ahead.removeAll(lost);
+            progress.keySet().removeAll(lost);
             assignedCount = assigned.size();
             log.warn("sink: partitions lost: {}", lost);
         }

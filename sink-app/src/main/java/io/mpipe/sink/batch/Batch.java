@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +28,7 @@ import org.apache.kafka.common.TopicPartition;
 public final class Batch {
     private final long partitionIntervalMs;
     private long[] timestamps;
+    private long[] offsets;
     private double[] values;
     private int[] seriesOf;
     private int[] partitionOf;
@@ -68,6 +70,7 @@ public final class Batch {
         seriesIndex = new HashMap<>((int) (Math.min(Math.max(16, expectedSeries), cap) / 0.75f) + 1);
         this.partitionIntervalMs = partitionIntervalMs;
         timestamps = new long[cap];
+        offsets = new long[cap];
         values = new double[cap];
         seriesOf = new int[cap];
         partitionOf = new int[cap];
@@ -113,6 +116,7 @@ public final class Batch {
         if (size == timestamps.length) {
             int cap = size * 2;
             timestamps = Arrays.copyOf(timestamps, cap);
+            offsets = Arrays.copyOf(offsets, cap);
             values = Arrays.copyOf(values, cap);
             seriesOf = Arrays.copyOf(seriesOf, cap);
             partitionOf = Arrays.copyOf(partitionOf, cap);
@@ -130,6 +134,7 @@ public final class Batch {
         }
         int partition = indexOf(tp);
         timestamps[size] = ts;
+        offsets[size] = offset;
         values[size] = value;
         seriesOf[size] = s;
         partitionOf[size] = partition;
@@ -169,6 +174,7 @@ public final class Batch {
         for (int r = 0; r < size; r++) {
             if (!revoked.contains(partitions.get(partitionOf[r]))) {
                 timestamps[w] = timestamps[r];
+                offsets[w] = offsets[r];
                 values[w] = values[r];
                 seriesOf[w] = seriesOf[r];
                 partitionOf[w] = partitionOf[r];
@@ -184,13 +190,107 @@ public final class Batch {
                 consumedPartitions--;
             }
         }
-        newestTimestamp = Long.MIN_VALUE;
-        for (int i = 0; i < size; i++) {
-            newestTimestamp = Math.max(newestTimestamp, timestamps[i]);
-        }
+        newestTimestamp = newest(timestamps, size);
         if (consumedPartitions == 0) {
             createdAtMs = -1;
         }
+    }
+
+    private static long newest(long[] timestamps, int size) {
+        long newest = Long.MIN_VALUE;
+        for (int i = 0; i < size; i++) {
+            newest = Math.max(newest, timestamps[i]);
+        }
+        return newest;
+    }
+
+    /**
+     * Rows that would stay after {@link #cutAfter(long) cutAfter(watermark)}: of each partition,
+     * the rows before its first sample newer than {@code watermark}.
+     */
+    public int rowsUpTo(long watermark) {
+        long[] cut = cutOffsets(watermark);
+        int kept = 0;
+        for (int r = 0; r < size; r++) {
+            if (offsets[r] < cut[partitionOf[r]]) {
+                kept++;
+            }
+        }
+        return kept;
+    }
+
+    /**
+     * Of each partition, the offset of its first sample newer than {@code watermark}
+     * ({@link Long#MAX_VALUE} when it has none), by the partition's index.
+     */
+    private long[] cutOffsets(long watermark) {
+        long[] cut = new long[partitions.size()];
+        Arrays.fill(cut, Long.MAX_VALUE);
+        for (int r = 0; r < size; r++) {
+            int p = partitionOf[r];
+            if (timestamps[r] > watermark && offsets[r] < cut[p]) {
+                cut[p] = offsets[r];
+            }
+        }
+        return cut;
+    }
+
+    /**
+     * Moves, of each partition, everything from its first sample newer than {@code watermark}
+     * on (samples, dead letters, the offsets consumed) to a new batch, and returns it; or returns
+     * null, changing nothing, when no sample is newer ({@code expectedRows}: the new batch's
+     * initial capacity). This batch's offsets then stop just before
+     * what moved, so it can be written and committed on its own, and the new batch after it.
+     *
+     * <p>Why: the samples' primary key starts with the timestamp, so a row older than the rows
+     * already written descends the index from its root, where a newer one is appended at its right
+     * edge. When the sink reads a backlog, some partitions run ahead of others in time; cutting
+     * every batch at a time all of them have reached keeps each batch newer than the last. Offsets
+     * cut per partition in consumption order; a partition's records after the cut move, whatever
+     * their own timestamps. Skipped samples stay counted in this batch.
+     */
+    public Batch cutAfter(long watermark, int expectedRows) {
+        long[] cut = cutOffsets(watermark);
+        boolean any = false;
+        for (long c : cut) {
+            any |= c != Long.MAX_VALUE;
+        }
+        if (!any) {
+            return null;
+        }
+        Batch rest = new Batch(expectedRows, seriesKeys.size(), partitionIntervalMs);
+        int w = 0;
+        for (int r = 0; r < size; r++) {
+            int p = partitionOf[r];
+            if (offsets[r] < cut[p]) {
+                timestamps[w] = timestamps[r];
+                offsets[w] = offsets[r];
+                values[w] = values[r];
+                seriesOf[w] = seriesOf[r];
+                partitionOf[w] = p;
+                w++;
+            } else {
+                rest.add(partitions.get(p), offsets[r], seriesKeys.get(seriesOf[r]), timestamps[r], values[r],
+                        createdAtMs);
+            }
+        }
+        size = w;
+        for (Iterator<DeadLetter> it = deadLetters.iterator(); it.hasNext(); ) {
+            DeadLetter d = it.next();
+            TopicPartition tp = new TopicPartition(d.topic(), d.partition());
+            if (d.offset() >= cut[partitionIndex.get(tp)]) {
+                rest.addDeadLetter(tp, d, createdAtMs);
+                it.remove();
+            }
+        }
+        for (int p = 0; p < cut.length; p++) {
+            if (cut[p] != Long.MAX_VALUE) {
+                rest.advance(rest.indexOf(partitions.get(p)), nextOffsets[p] - 1, createdAtMs);
+                nextOffsets[p] = cut[p];
+            }
+        }
+        newestTimestamp = newest(timestamps, size);
+        return rest;
     }
 
     /** Rows to store. */

@@ -96,6 +96,53 @@ class BatchTest {
     }
 
     @Test
+    void shouldCutEachPartitionAtItsFirstSampleNewerThanTheWatermarkAndCarryTheRest() {
+        Batch b = new Batch(4, DAY);
+        for (int i = 0; i < 10; i++) {
+            b.add(P0, 100 + i, "a", 1_000 + i * 10L, i, 5); // P0 reaches 1,090
+            b.add(P1, 200 + i, "b", 1_000 + i * 20L, -i, 5); // P1 reaches 1,180
+        }
+        b.skipExpired(P1, 210, 6);
+        b.addDeadLetter(P1, new DeadLetter("metrics", 1, 211, 0, null, new byte[0], null, "json", "bad"), 6);
+        b.add(P1, 212, "c", 1_020, 99, 6); // after P1's cut, though older than the watermark
+        b.addDeadLetter(P1, new DeadLetter("metrics", 1, 203, 0, null, new byte[0], null, "json", "x"), 6);
+        b.addDeadLetter(P0, new DeadLetter("metrics", 0, 111, 0, null, new byte[0], null, "json", "y"), 6);
+
+        assertThat(b.rowsUpTo(1_090)).isEqualTo(15);
+        Batch rest = b.cutAfter(1_090, 8);
+
+        // kept: all of P0, P1 up to 1,080 (offsets 200..204); P1 stops at the offset of 1,100
+        assertThat(b.size()).isEqualTo(15);
+        assertThat(b.newestTimestamp()).isEqualTo(1_090);
+        assertThat(b.nextOffsets()).isEqualTo(Map.of(P0, 112L, P1, 205L));
+        assertThat(b.deadLetters()).extracting(DeadLetter::offset).containsExactlyInAnyOrder(203L, 111L);
+        for (int r = 0; r < b.size(); r++) {
+            assertThat(b.timestamp(r)).isLessThanOrEqualTo(1_090);
+        }
+        // carried: P1 from offset 205 on, in order, with its dead letter and its next offset
+        assertThat(rest.size()).isEqualTo(6);
+        assertThat(rest.nextOffsets()).isEqualTo(Map.of(P1, 213L));
+        assertThat(rest.deadLetters()).extracting(DeadLetter::offset).containsExactly(211L);
+        assertThat(rest.createdAtMs()).isEqualTo(5);
+        assertThat(rest.newestTimestamp()).isEqualTo(1_180);
+        long[] ts = new long[rest.size()];
+        double[] values = new double[rest.size()];
+        String[] series = new String[rest.size()];
+        for (int r = 0; r < rest.size(); r++) {
+            ts[r] = rest.timestamp(r);
+            values[r] = rest.value(r);
+            series[r] = rest.seriesKeys().get(rest.seriesOf(r));
+        }
+        assertThat(ts).containsExactly(1_100, 1_120, 1_140, 1_160, 1_180, 1_020);
+        assertThat(values).containsExactly(-5, -6, -7, -8, -9, 99);
+        assertThat(series).containsExactly("b", "b", "b", "b", "b", "c");
+        // a later cut with nothing newer changes nothing
+        assertThat(rest.cutAfter(2_000, 8)).isNull();
+        assertThat(rest.size()).isEqualTo(6);
+        assertThat(rest.nextOffsets()).isEqualTo(Map.of(P1, 213L));
+    }
+
+    @Test
     void shouldGiveTheRowsInTimestampOrderKeepingTheOrderOfEqualOnes() {
         Batch b = new Batch(4, DAY);
         java.util.Random r = new java.util.Random(3);
