@@ -256,7 +256,8 @@ public final class SinkBench {
         long[] total = {0};
         long[] lastCommitNanos = {0};
         Object lock = new Object();
-        try (SinkApp app = SinkApp.start(config, new CollectorRegistry(), (batch, r) -> {
+        CollectorRegistry registry = new CollectorRegistry();
+        try (SinkApp app = SinkApp.start(config, registry, (batch, r) -> {
             synchronized (lock) {
                 long now = System.nanoTime();
                 if (firstCommitNanos[0] == 0) {
@@ -280,6 +281,8 @@ public final class SinkBench {
                 throw new IllegalStateException("the sink stored " + total[0] + " of " + rows.size() + " rows in 10 min");
             }
         }
+        BenchOutput.progress(String.format("rows committed out of time order: %.1f %%",
+                100 * BenchOutput.sample(registry, "sink_rows_out_of_order_total") / total[0]));
         // rows committed after the first commit, over the time since it: excludes group join and warm-up of one batch
         return (total[0] - rowsAtFirst[0]) / ((lastCommitNanos[0] - firstCommitNanos[0]) / 1e9);
     }
