@@ -194,8 +194,9 @@ public final class SinkLoop implements Runnable {
                         for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
                             newest = Math.max(newest, accept(tp, rec));
                         }
-                        if (newest != Long.MIN_VALUE) {
-                            progress.computeIfAbsent(tp, k -> new Progress()).read(newest, policy.now());
+                        Progress p = progress.get(tp);
+                        if (newest != Long.MIN_VALUE && p != null) {
+                            p.read(newest, policy.now());
                         }
                     }
                 }
@@ -271,10 +272,15 @@ public final class SinkLoop implements Runnable {
         return decoder.timestamp();
     }
 
-    /** How far a partition has been read in time, and when. */
+    /** How far a partition has been read in time, and when (since it was sought). */
     private static final class Progress {
+        /** {@link Long#MIN_VALUE} until a sample is read. */
         long newest = Long.MIN_VALUE;
         long readAtMs;
+
+        Progress(long soughtAtMs) {
+            readAtMs = soughtAtMs;
+        }
 
         void read(long ts, long nowMs) {
             newest = Math.max(newest, ts);
@@ -293,7 +299,9 @@ public final class SinkLoop implements Runnable {
      * samples a second run ahead in time. The watermark is the newest time that every active
      * partition has reached: one read in the last {@link #ACTIVE} (or {@link #ALIGN_WINDOW}, when
      * records wait in it), and within {@link #ALIGN_WINDOW} of the newest (one further behind,
-     * such as a replay of old data, is a stream of its own). A full batch is cut there
+     * such as a replay of old data, is a stream of its own). One with records waiting that has not
+     * been read since it was sought has reached no time yet, so at the start all partitions
+     * begin together. A full batch is cut there
      * ({@link #handOff}). While the sink is behind (the writer is what limits it, or at least a
      * poll's worth of records waits), batches are cut whether full or not, and the partitions
      * ahead of the watermark are paused until the others catch up. Otherwise nothing is paused,
@@ -316,8 +324,14 @@ public final class SinkLoop implements Runnable {
             if (waits) {
                 recordsWaiting += lag.getAsLong();
             }
-            long idle = p == null ? 0 : now - p.readAtMs;
-            if (p != null && (idle <= ACTIVE.toMillis() || waits && idle <= ALIGN_WINDOW.toMillis())) {
+            if (p == null) {
+                continue;
+            }
+            long idle = now - p.readAtMs;
+            // one not read yet counts once records are known to wait in it: it has reached no time at all
+            boolean counts = waits && idle <= ALIGN_WINDOW.toMillis()
+                    || p.newest != Long.MIN_VALUE && idle <= ACTIVE.toMillis();
+            if (counts) {
                 active.add(tp);
                 newest = Math.max(newest, p.newest);
             }
@@ -325,7 +339,7 @@ public final class SinkLoop implements Runnable {
         behind = writerBound || recordsWaiting >= maxPollRecords;
         for (TopicPartition tp : active) {
             long ts = progress.get(tp).newest;
-            if (ts >= newest - ALIGN_WINDOW.toMillis()) {
+            if (ts == Long.MIN_VALUE || ts >= newest - ALIGN_WINDOW.toMillis()) {
                 watermark = Math.min(watermark, ts);
             }
         }
@@ -538,7 +552,8 @@ public final class SinkLoop implements Runnable {
             return;
         }
         seekBackoffMs = MIN_BACKOFF.toMillis();
-        needSeek.forEach(progress::remove);
+        long now = policy.now();
+        needSeek.forEach(tp -> progress.put(tp, new Progress(now)));
         needSeek.clear();
     }
 
