@@ -230,31 +230,10 @@ class SinkIT {
     @Test
     void shouldCommitABacklogOfUnevenPartitionsInTimeOrder(TestKafka kafka, TestDatabase db) throws Exception {
         String topic = kafka.newTopic("sink-uneven", 3);
-        int ticks = 4_000;
         int[] seriesPerTick = {12, 3, 1};
-        long start = System.currentTimeMillis() - ticks * 10L - 60_000L;
-        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-        Set<Metric> sent = new HashSet<>();
-        for (int t = 0; t < ticks; t++) {
-            for (int p = 0; p < seriesPerTick.length; p++) {
-                for (int s = 0; s < seriesPerTick[p]; s++) {
-                    Metric m = new Metric("sink_uneven", start + t * 10L, t + s,
-                            Labels.of("partition", "p" + p, "series", "s" + s));
-                    sent.add(m);
-                    ProducerRecord<byte[], byte[]> r = WireFormat.record(topic, m);
-                    records.add(new ProducerRecord<>(topic, p, r.key(), r.value()));
-                }
-            }
-        }
-        SinkFixtures.produceRaw(kafka.bootstrapServers(), records);
+        Set<Metric> sent = producePerPartition(kafka, topic, 3, 4_000, (p, t) -> seriesPerTick[p]);
         CollectorRegistry registry = new CollectorRegistry();
-        // small fetches, as a busy broker gives: each takes a short stretch of each partition
-        SinkConfig config = SinkConfig.load(io.mpipe.common.config.ConfigSource.parse(SinkFixtures.yaml(
-                kafka.bootstrapServers(), db.jdbcUrl(), db.user(), topic, kafka.newGroup("sink"), """
-                  consumer-properties:
-                    max.partition.fetch.bytes: "16384"
-                    max.poll.records: "1000"
-                """), Map.of()));
+        SinkConfig config = smallFetches(kafka, db, topic, "    max.poll.records: \"1000\"\n");
         try (SinkApp sink = SinkApp.start(config, registry)) {
             SinkFixtures.awaitRows(db, sent.size(), Duration.ofSeconds(90));
             await().atMost(Duration.ofSeconds(10)).until(() ->
@@ -267,6 +246,7 @@ class SinkIT {
         // once too little waited to align for
         assertThat(outOfOrder).as("rows committed after a newer row").isLessThan(0.02 * sent.size());
     }
+
     /**
      * A partition that goes quiet while the others still have a backlog: it stops holding them
      * back once it has been idle a second, and every row is stored.
@@ -274,17 +254,30 @@ class SinkIT {
     @Test
     void shouldNotBeHeldBackByAPartitionThatGoesQuiet(TestKafka kafka, TestDatabase db) throws Exception {
         String topic = kafka.newTopic("sink-quiet", 2);
-        long start = System.currentTimeMillis() - 120_000L;
+        // partition 0 has ten ticks' samples at the start, then nothing
+        Set<Metric> sent = producePerPartition(kafka, topic, 2, 6_000, (p, t) -> p == 0 && t >= 10 ? 0 : 5);
+        CollectorRegistry registry = new CollectorRegistry();
+        SinkConfig config = smallFetches(kafka, db, topic, "");
+        try (SinkApp sink = SinkApp.start(config, registry)) {
+            SinkFixtures.awaitRows(db, sent.size(), Duration.ofSeconds(60));
+        }
+        assertThat(SinkFixtures.stored(db)).isEqualTo(sent);
+    }
+
+    /**
+     * Produces, for each tick (10 ms apart, ending a minute ago) and partition, samples of
+     * {@code series.applyAsInt(partition, tick)} series straight to that partition; returns them.
+     */
+    private static Set<Metric> producePerPartition(TestKafka kafka, String topic, int partitions, int ticks,
+            java.util.function.IntBinaryOperator series) {
+        long start = System.currentTimeMillis() - ticks * 10L - 60_000L;
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         Set<Metric> sent = new HashSet<>();
-        for (int t = 0; t < 6_000; t++) {
-            for (int p = 0; p < 2; p++) {
-                if (p == 0 && t >= 10) {
-                    continue; // partition 0 has ten samples at the start, then nothing
-                }
-                for (int s = 0; s < 5; s++) {
-                    Metric m = new Metric("sink_quiet", start + t * 10L, t, Labels.of("partition", "p" + p,
-                            "series", "s" + s));
+        for (int t = 0; t < ticks; t++) {
+            for (int p = 0; p < partitions; p++) {
+                for (int s = 0; s < series.applyAsInt(p, t); s++) {
+                    Metric m = new Metric("sink_per_partition", start + t * 10L, t + s,
+                            Labels.of("partition", "p" + p, "series", "s" + s));
                     sent.add(m);
                     ProducerRecord<byte[], byte[]> r = WireFormat.record(topic, m);
                     records.add(new ProducerRecord<>(topic, p, r.key(), r.value()));
@@ -292,15 +285,19 @@ class SinkIT {
             }
         }
         SinkFixtures.produceRaw(kafka.bootstrapServers(), records);
-        CollectorRegistry registry = new CollectorRegistry();
-        SinkConfig config = SinkConfig.load(io.mpipe.common.config.ConfigSource.parse(SinkFixtures.yaml(
-                kafka.bootstrapServers(), db.jdbcUrl(), db.user(), topic, kafka.newGroup("sink"), """
+        return sent;
+    }
+
+    /**
+     * The test sink with small fetches, as a busy broker gives (each takes a short stretch of
+     * each partition), plus {@code extraConsumerProperties} (YAML lines under them).
+     */
+    private static SinkConfig smallFetches(TestKafka kafka, TestDatabase db, String topic,
+            String extraConsumerProperties) {
+        return SinkConfig.load(io.mpipe.common.config.ConfigSource.parse(SinkFixtures.yaml(kafka.bootstrapServers(),
+                db.jdbcUrl(), db.user(), topic, kafka.newGroup("sink"), """
                   consumer-properties:
                     max.partition.fetch.bytes: "16384"
-                """), Map.of()));
-        try (SinkApp sink = SinkApp.start(config, registry)) {
-            SinkFixtures.awaitRows(db, sent.size(), Duration.ofSeconds(60));
-        }
-        assertThat(SinkFixtures.stored(db)).isEqualTo(sent);
+                """ + extraConsumerProperties), Map.of()));
     }
 }
