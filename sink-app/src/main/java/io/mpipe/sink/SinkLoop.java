@@ -116,13 +116,21 @@ public final class SinkLoop implements Runnable {
     private final Set<TopicPartition> ahead = new HashSet<>();
     /** Scratch: the partitions that count for the watermark. */
     private final List<TopicPartition> active = new ArrayList<>();
+    /** Scratch: the partitions with records waiting. */
+    private final Set<TopicPartition> waiting = new HashSet<>();
+    /** A partition at the {@link #watermark} has records waiting, so it will move on soon. */
+    private boolean slowestWaits;
     /** The writer is what limits the sink, or at least a poll's worth of records waits. */
     private boolean behind;
-    /** Set when a full batch waits for a busy writer; cleared when a batch goes before it is full. */
+    /**
+     * Set when a full batch waits for a busy writer; cleared when a batch that is not full is
+     * handed off (or held).
+     */
     private boolean writerBound;
     /**
-     * The newest sample timestamp all partitions have reached (see {@link #align()}); a batch is
-     * cut there ({@link Batch#cutAfter}). {@link Long#MAX_VALUE} when nothing was read.
+     * The newest sample timestamp all active partitions have reached (see {@link #align()}); a
+     * batch is cut there ({@link Batch#cutAfter}). {@link Long#MAX_VALUE} when no partition is
+     * active.
      */
     private long watermark = Long.MAX_VALUE;
     /** The newest timestamp of a sample this sink committed. */
@@ -303,14 +311,17 @@ public final class SinkLoop implements Runnable {
      * been read since it was sought has reached no time yet, so at the start all partitions
      * begin together. A full batch is cut there
      * ({@link #handOff}). While the sink is behind (the writer is what limits it, or at least a
-     * poll's worth of records waits), batches are cut whether full or not, and the partitions
-     * ahead of the watermark are paused until the others catch up. Otherwise nothing is paused,
+     * poll's worth of records waits), batches are cut whether full or not, and, while the slowest
+     * active partition has records waiting, the active partitions ahead of the watermark are
+     * paused until it catches up (a paused partition that stops counting as active is resumed). Otherwise nothing is paused,
      * and a batch that is not full is not cut, so latency under light load is untouched.
      */
     private void align() {
         watermark = Long.MAX_VALUE;
+        slowestWaits = false;
         ahead.clear();
         active.clear();
+        waiting.clear();
         long now = policy.now();
         long newest = Long.MIN_VALUE;
         long recordsWaiting = 0;
@@ -323,6 +334,7 @@ public final class SinkLoop implements Runnable {
             boolean waits = lag.isPresent() && lag.getAsLong() > 0;
             if (waits) {
                 recordsWaiting += lag.getAsLong();
+                waiting.add(tp);
             }
             if (p == null) {
                 continue;
@@ -340,15 +352,21 @@ public final class SinkLoop implements Runnable {
         for (TopicPartition tp : active) {
             long ts = progress.get(tp).newest;
             if (ts == Long.MIN_VALUE || ts >= newest - ALIGN_WINDOW.toMillis()) {
-                watermark = Math.min(watermark, ts);
+                if (ts < watermark) {
+                    watermark = ts;
+                    slowestWaits = false;
+                }
+                slowestWaits |= ts == watermark && waiting.contains(tp);
             }
         }
-        if (!behind || watermark == Long.MAX_VALUE) {
+        // pausing the others helps only while the slowest has records waiting to catch up with;
+        // one that is simply idle would keep them paused for nothing
+        if (!behind || !slowestWaits) {
             return;
         }
-        for (Map.Entry<TopicPartition, Progress> e : progress.entrySet()) {
-            if (e.getValue().newest > watermark + AHEAD_SLACK_MS) {
-                ahead.add(e.getKey());
+        for (TopicPartition tp : active) {
+            if (progress.get(tp).newest > watermark + AHEAD_SLACK_MS) {
+                ahead.add(tp);
             }
         }
     }
@@ -383,9 +401,10 @@ public final class SinkLoop implements Runnable {
 
     /**
      * Hands the batch to the writer. With {@code cut}, when the batch is full or the sink is
-     * behind (see {@link #align()}), the rows newer than the {@link #watermark} stay for the next
-     * batch if they are at most half a batch's {@code max-rows}; when all rows are newer, the batch
-     * is held back until the slower partitions catch up. When more would stay, the batch goes
+     * behind (see {@link #align()}), each partition's records from its first sample newer than the
+     * {@link #watermark} on stay for the next batch if they are at most half a batch's
+     * {@code max-rows} rows; when every row would stay and the slowest partition has records
+     * waiting, the batch is held back until it catches up. When more would stay, the batch goes
      * whole, and some of the next one's rows will be older than its newest.
      */
     private void handOff(boolean cut) {
@@ -398,10 +417,10 @@ public final class SinkLoop implements Runnable {
             int kept = batch.rowsUpTo(watermark);
             int later = batch.size() - kept;
             if (later > 0 && 2L * later <= policy.maxRows()) {
-                if (kept == 0) {
+                if (kept == 0 && slowestWaits) {
                     return;
                 }
-                rest = batch.cutAfter(watermark, policy.maxRows());
+                rest = kept == 0 ? null : batch.cutAfter(watermark, policy.maxRows());
             }
         }
         building = rest != null ? rest
