@@ -309,12 +309,12 @@ public final class SinkLoop implements Runnable {
      * records wait in it), and within {@link #ALIGN_WINDOW} of the newest (one further behind,
      * such as a replay of old data, is a stream of its own). One with records waiting that has not
      * been read since it was sought has reached no time yet, so at the start all partitions
-     * begin together. A full batch is cut there
-     * ({@link #handOff}). While the sink is behind (the writer is what limits it, or at least a
-     * poll's worth of records waits), batches are cut whether full or not, and, while the slowest
-     * active partition has records waiting, the active partitions ahead of the watermark are
-     * paused until it catches up (a paused partition that stops counting as active is resumed). Otherwise nothing is paused,
-     * and a batch that is not full is not cut, so latency under light load is untouched.
+     * begin together. A full batch is cut there ({@link #handOff}). While the sink is behind (the
+     * writer is what limits it, or at least a poll's worth of records waits), batches are cut
+     * whether full or not, and, while the slowest active partition has records waiting, the
+     * active partitions ahead of the watermark are paused until it catches up (a paused partition
+     * that stops counting as active is resumed). Otherwise nothing is paused, and a batch that is
+     * not full is not cut, so latency under light load is untouched.
      */
     private void align() {
         watermark = Long.MAX_VALUE;
@@ -340,7 +340,7 @@ public final class SinkLoop implements Runnable {
                 continue;
             }
             long idle = now - p.readAtMs;
-            // one not read yet counts once records are known to wait in it: it has reached no time at all
+            // one not read yet counts once records are known to wait in it: it has reached no time
             boolean counts = waits && idle <= ALIGN_WINDOW.toMillis()
                     || p.newest != Long.MIN_VALUE && idle <= ACTIVE.toMillis();
             if (counts) {
