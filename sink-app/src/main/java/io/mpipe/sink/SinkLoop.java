@@ -486,7 +486,11 @@ public final class SinkLoop implements Runnable {
                 needSeek.addAll(assigned);
                 nextSeekAttemptMs = 0;
             } else {
-                log.warn("sink: batch not written: {}", e.getCause().toString());
+                // stopping: what was read after the failed batch must not be written either (its
+                // offsets would pass the failed rows); the next owner reads both from the stored offset
+                log.warn("sink: batch not written: {}; nothing read after it is written either",
+                        e.getCause().toString());
+                building = new Batch(policy.maxRows(), options.partitionIntervalMs());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
