@@ -173,12 +173,7 @@ public final class Batch {
         int w = 0;
         for (int r = 0; r < size; r++) {
             if (!revoked.contains(partitions.get(partitionOf[r]))) {
-                timestamps[w] = timestamps[r];
-                offsets[w] = offsets[r];
-                values[w] = values[r];
-                seriesOf[w] = seriesOf[r];
-                partitionOf[w] = partitionOf[r];
-                w++;
+                moveRow(r, w++);
             }
         }
         size = w;
@@ -194,6 +189,15 @@ public final class Batch {
         if (consumedPartitions == 0) {
             createdAtMs = -1;
         }
+    }
+
+    /** Copies row {@code from} over row {@code to} (to compact the rows kept). */
+    private void moveRow(int from, int to) {
+        timestamps[to] = timestamps[from];
+        offsets[to] = offsets[from];
+        values[to] = values[from];
+        seriesOf[to] = seriesOf[from];
+        partitionOf[to] = partitionOf[from];
     }
 
     private static long newest(long[] timestamps, int size) {
@@ -263,12 +267,7 @@ public final class Batch {
         for (int r = 0; r < size; r++) {
             int p = partitionOf[r];
             if (offsets[r] < cut[p]) {
-                timestamps[w] = timestamps[r];
-                offsets[w] = offsets[r];
-                values[w] = values[r];
-                seriesOf[w] = seriesOf[r];
-                partitionOf[w] = p;
-                w++;
+                moveRow(r, w++);
             } else {
                 rest.add(partitions.get(p), offsets[r], seriesKeys.get(seriesOf[r]), timestamps[r], values[r],
                         createdAtMs);
