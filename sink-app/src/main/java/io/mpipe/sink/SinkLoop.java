@@ -133,8 +133,6 @@ public final class SinkLoop implements Runnable {
      * active.
      */
     private long watermark = Long.MAX_VALUE;
-    /** The newest timestamp of a sample this sink committed. */
-    private long newestWritten = Long.MIN_VALUE;
     private long nextSeekAttemptMs;
     private long seekBackoffMs = MIN_BACKOFF.toMillis();
 
@@ -473,8 +471,7 @@ public final class SinkLoop implements Runnable {
         }
         try {
             WriteResult r = inFlight.get();
-            metrics.committed(r);
-            countOutOfOrder(inFlightBatch);
+            metrics.committed(r, inFlightBatch);
             onCommit.committed(inFlightBatch, r);
             commitToKafka(r.nextOffsets(), false);
         } catch (ExecutionException e) {
@@ -498,18 +495,6 @@ public final class SinkLoop implements Runnable {
             inFlight = null;
             inFlightBatch = null;
         }
-    }
-
-    /** Counts the committed batch's rows older than the newest row committed before it. */
-    private void countOutOfOrder(Batch b) {
-        long older = 0;
-        for (int i = 0; i < b.size(); i++) {
-            if (b.timestamp(i) < newestWritten) {
-                older++;
-            }
-        }
-        metrics.rowsOutOfOrder.inc(older);
-        newestWritten = Math.max(newestWritten, b.newestTimestamp());
     }
 
     private boolean awaitInFlight(Duration max) {

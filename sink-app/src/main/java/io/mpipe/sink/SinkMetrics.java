@@ -1,5 +1,6 @@
 package io.mpipe.sink;
 
+import io.mpipe.sink.batch.Batch;
 import io.mpipe.sink.copy.WriteResult;
 import io.mpipe.sink.series.SeriesCache;
 import io.prometheus.client.Collector;
@@ -25,7 +26,7 @@ public final class SinkMetrics {
     final Counter retries;
     final Counter skipped;
     final Counter recordsConsumed;
-    final Counter rowsOutOfOrder;
+    private final Counter rowsOutOfOrder;
     final Gauge up;
     private final AtomicLong newestCommittedTimestamp = new AtomicLong(Long.MIN_VALUE);
     private final Clock clock;
@@ -75,7 +76,16 @@ public final class SinkMetrics {
         }.register(registry);
     }
 
-    void committed(WriteResult r) {
+    /** A batch is committed: {@code r} says how it went, {@code b} is what it held. Called by one thread. */
+    void committed(WriteResult r, Batch b) {
+        long newestBefore = newestCommittedTimestamp.get();
+        long older = 0;
+        for (int i = 0; i < b.size(); i++) {
+            if (b.timestamp(i) < newestBefore) {
+                older++;
+            }
+        }
+        rowsOutOfOrder.inc(older);
         batchesCommitted.inc();
         rowsWritten.inc(r.inserted());
         duplicates.inc(r.duplicates());
