@@ -221,6 +221,46 @@ class SinkIT {
         // the replayed two-day-old sample got a partition of its own, created on demand
         assertThat(db.queryLong("SELECT count(*) FROM sample_partitions")).isGreaterThanOrEqualTo(2);
     }
+
+    /**
+     * The sink copies each batch's rows straight into the time partitions that hold them, one COPY
+     * per partition: a batch across seven hourly partitions puts every row in its own hour's, once,
+     * and the same records again (the de-duplicating path, through the staging table) add nothing.
+     */
+    @Test
+    void shouldPutTheRowsOfABatchAcrossPartitionsEachInItsOwn(TestKafka kafka, TestDatabase db) throws Exception {
+        String topic = kafka.newTopic("sink-hours", 1);
+        long hour = Duration.ofHours(1).toMillis();
+        long first = (System.currentTimeMillis() / hour - 6) * hour;
+        List<Metric> sent = new ArrayList<>();
+        Map<String, Long> perPartition = new HashMap<>();
+        for (long ts = first; ts < first + 6 * hour + 30 * 60_000L; ts += 60_000L) {
+            for (int s = 0; s < 3; s++) {
+                sent.add(new Metric("sink_hours", ts, s + ts / 60_000L % 100, Labels.of("series", "s" + s)));
+                String partition = "samples_" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd_HH")
+                        .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.ofEpochMilli(ts));
+                perPartition.merge(partition, 1L, Long::sum);
+            }
+        }
+        assertThat(perPartition).hasSize(7);
+        CollectorRegistry registry = new CollectorRegistry();
+        SinkConfig config = SinkConfig.load(io.mpipe.common.config.ConfigSource.parse(SinkFixtures.yaml(
+                kafka.bootstrapServers(), db.jdbcUrl(), db.user(), topic, kafka.newGroup("sink"),
+                "  partition-interval: 1h\n"), Map.of()));
+        SinkFixtures.produce(kafka.bootstrapServers(), topic, sent); // waiting: the first batches take several hours each
+        try (SinkApp sink = SinkApp.start(config, registry)) {
+            SinkFixtures.awaitRows(db, sent.size(), Duration.ofSeconds(60));
+            SinkFixtures.produce(kafka.bootstrapServers(), topic, sent);
+            await().atMost(Duration.ofSeconds(60)).until(() ->
+                    db.queryLong("SELECT coalesce(sum(next_offset), 0) FROM sink_offsets") == 2L * sent.size());
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    registry.getSampleValue("sink_duplicate_rows_total") == sent.size());
+        }
+        assertThat(SinkFixtures.stored(db)).isEqualTo(new HashSet<>(sent));
+        for (Map.Entry<String, Long> e : perPartition.entrySet()) {
+            assertThat(db.queryLong("SELECT count(*) FROM " + e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+        }
+    }
     /**
      * A backlog whose partitions carry different rates: a fetch takes about as many bytes of each,
      * so the busiest partition falls behind the others in time. The sink pauses the partitions

@@ -7,6 +7,7 @@ import io.mpipe.common.metric.Metric;
 import io.mpipe.common.wire.WireFormat;
 import io.mpipe.sink.SinkApp;
 import io.mpipe.sink.SinkConfig;
+import io.mpipe.sink.copy.CopyBatchWriter;
 import io.mpipe.sink.copy.SampleRowEncoder;
 import io.mpipe.sink.copy.WriteResult;
 import io.mpipe.sink.schema.Migrations;
@@ -163,6 +164,7 @@ public final class SinkBench {
         BenchOutput.progress(what);
         PGSimpleDataSource ds = dataSource(env.newDatabase("bench_raw"), env.user());
         Map<String, Long> ids = prepare(ds, rows);
+        PartitionMaintainer partitions = new PartitionMaintainer(Duration.ofDays(1));
         byte[] buf = new byte[SampleRowEncoder.HEADER_BYTES + batchRows * SampleRowEncoder.ROW_BYTES
                 + SampleRowEncoder.TRAILER_BYTES];
         long t0 = System.nanoTime();
@@ -170,16 +172,21 @@ public final class SinkBench {
             c.setAutoCommit(false);
             var copy = c.unwrap(PGConnection.class).getCopyAPI();
             for (int from = 0; from < rows.size(); from += batchRows) {
-                int to = Math.min(rows.size(), from + batchRows);
-                int pos = SampleRowEncoder.header(buf, 0);
-                for (int i = from; i < to; i++) {
-                    Metric m = rows.metric(i);
-                    pos = SampleRowEncoder.row(buf, pos, ids.get(rows.key(i)), m.timestamp(), m.value());
+                int end = Math.min(rows.size(), from + batchRows);
+                // straight into the partition that holds the rows, as the sink copies: one COPY for
+                // each partition the batch's rows (in time order) fall in
+                for (int i = from; i < end; ) {
+                    long start = partitions.partitionStart(rows.metric(i).timestamp());
+                    int pos = SampleRowEncoder.header(buf, 0);
+                    for (; i < end && partitions.partitionStart(rows.metric(i).timestamp()) == start; i++) {
+                        Metric m = rows.metric(i);
+                        pos = SampleRowEncoder.row(buf, pos, ids.get(rows.key(i)), m.timestamp(), m.value());
+                    }
+                    pos = SampleRowEncoder.trailer(buf, pos);
+                    CopyIn in = copy.copyIn(CopyBatchWriter.copyInto(partitions.partitionName(start)));
+                    in.writeToCopy(buf, 0, pos);
+                    in.endCopy();
                 }
-                pos = SampleRowEncoder.trailer(buf, pos);
-                CopyIn in = copy.copyIn("COPY samples (series_id, ts, value) FROM STDIN (FORMAT binary)");
-                in.writeToCopy(buf, 0, pos);
-                in.endCopy();
                 c.commit();
             }
         }

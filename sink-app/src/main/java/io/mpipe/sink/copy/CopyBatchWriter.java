@@ -18,10 +18,14 @@ import org.postgresql.copy.CopyManager;
  * own transaction), partitions ensured, then in one transaction the samples by binary COPY, in
  * primary-key order, and the batch's offsets. Either all of a batch's rows and its offsets are committed, or none.
  *
+ * <p>The rows go straight into the time partitions that hold them, one COPY per partition (a
+ * batch in key order is in time order, so each partition's rows are one run): through the parent
+ * table PostgreSQL would find each row's partition itself, which took about a fifth of its time
+ * per row. PostgreSQL still checks each row against its partition's bounds.
+ *
  * <p>Used by one thread at a time.
  */
 public final class CopyBatchWriter {
-    static final String COPY_SAMPLES = "COPY samples (series_id, ts, value) FROM STDIN (FORMAT binary)";
     static final String COPY_STAGE = "COPY sink_stage (series_id, ts, value) FROM STDIN (FORMAT binary)";
     static final String CREATE_STAGE = "CREATE TEMP TABLE IF NOT EXISTS sink_stage "
             + "(series_id bigint, ts timestamptz, value double precision) ON COMMIT DELETE ROWS";
@@ -36,6 +40,10 @@ public final class CopyBatchWriter {
     private final DeadLetterPublisher deadLetters;
     private final DedupMode dedup;
     private byte[] buf = new byte[1 << 20];
+    /** The encoded batch: one COPY stream per partition, ending at {@code segmentEnds}. */
+    private long[] segmentStarts = new long[4];
+    private int[] segmentEnds = new int[4];
+    private int segments;
 
     public CopyBatchWriter(DataSource dataSource, SeriesResolver series, PartitionMaintainer partitions,
             OffsetStore offsets, DeadLetterPublisher deadLetters, DedupMode dedup) {
@@ -70,21 +78,23 @@ public final class CopyBatchWriter {
                     long[] ids = series.resolve(c, b.seriesKeys());
                     partitions.ensure(c, b.partitionStarts());
                     c.commit();
-                    int len = encode(b, ids);
+                    encode(b, ids);
                     CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
                     if (dedup == DedupMode.OPTIMISTIC) {
                         try {
-                            inserted = copy(copy, COPY_SAMPLES, len);
+                            for (int s = 0; s < segments; s++) {
+                                inserted += copy(copy, copyInto(partitions.partitionName(segmentStarts[s])), s);
+                            }
                         } catch (SQLException e) {
                             if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
                                 throw e;
                             }
                             c.rollback();
-                            inserted = viaStaging(c, copy, len);
+                            inserted = viaStaging(c, copy);
                             deduplicated = true;
                         }
                     } else {
-                        inserted = viaStaging(c, copy, len);
+                        inserted = viaStaging(c, copy);
                         deduplicated = true;
                     }
                 }
@@ -104,18 +114,27 @@ public final class CopyBatchWriter {
         }
     }
 
-    private long viaStaging(Connection c, CopyManager copy, int len) throws SQLException {
+    private long viaStaging(Connection c, CopyManager copy) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute(CREATE_STAGE);
-            copy(copy, COPY_STAGE, len);
+            for (int s = 0; s < segments; s++) {
+                copy(copy, COPY_STAGE, s);
+            }
             return st.executeUpdate(MERGE_STAGE);
         }
     }
 
-    private long copy(CopyManager copy, String sql, int len) throws SQLException {
+    /** The COPY of sample rows into {@code table}, a partition of {@code samples} (its name needs no quoting). */
+    public static String copyInto(String table) {
+        return "COPY " + table + " (series_id, ts, value) FROM STDIN (FORMAT binary)";
+    }
+
+    /** Sends the encoded segment {@code s} with {@code sql}; returns the rows PostgreSQL took. */
+    private long copy(CopyManager copy, String sql, int s) throws SQLException {
+        int from = s == 0 ? 0 : segmentEnds[s - 1];
         CopyIn in = copy.copyIn(sql);
         try {
-            in.writeToCopy(buf, 0, len);
+            in.writeToCopy(buf, from, segmentEnds[s] - from);
             return in.endCopy();
         } finally {
             if (in.isActive()) {
@@ -124,16 +143,39 @@ public final class CopyBatchWriter {
         }
     }
 
-    private int encode(Batch b, long[] ids) {
+    /**
+     * Encodes the batch's rows in key order, a COPY stream (header, rows, trailer) for each
+     * partition they fall in, in turn.
+     */
+    private void encode(Batch b, long[] ids) {
         int n = b.size();
-        int need = SampleRowEncoder.HEADER_BYTES + n * SampleRowEncoder.ROW_BYTES + SampleRowEncoder.TRAILER_BYTES;
+        int parts = b.partitionStarts().size();
+        int need = parts * (SampleRowEncoder.HEADER_BYTES + SampleRowEncoder.TRAILER_BYTES) + n * SampleRowEncoder.ROW_BYTES;
         if (buf.length < need) {
             buf = new byte[Math.max(need, buf.length * 2)];
         }
-        int pos = SampleRowEncoder.header(buf, 0);
-        for (int i : b.rowsInKeyOrder(ids)) {
-            pos = SampleRowEncoder.row(buf, pos, ids[b.seriesOf(i)], b.timestamp(i), b.value(i));
+        if (segmentStarts.length < parts) {
+            segmentStarts = new long[parts];
+            segmentEnds = new int[parts];
         }
-        return SampleRowEncoder.trailer(buf, pos);
+        segments = 0;
+        int pos = 0;
+        long current = 0;
+        for (int i : b.rowsInKeyOrder(ids)) {
+            long ts = b.timestamp(i);
+            long start = partitions.partitionStart(ts);
+            if (segments == 0 || start != current) {
+                if (segments > 0) {
+                    pos = SampleRowEncoder.trailer(buf, pos);
+                    segmentEnds[segments - 1] = pos;
+                }
+                current = start;
+                segmentStarts[segments++] = start;
+                pos = SampleRowEncoder.header(buf, pos);
+            }
+            pos = SampleRowEncoder.row(buf, pos, ids[b.seriesOf(i)], ts, b.value(i));
+        }
+        pos = SampleRowEncoder.trailer(buf, pos);
+        segmentEnds[segments - 1] = pos;
     }
 }
