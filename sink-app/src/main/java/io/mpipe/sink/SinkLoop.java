@@ -84,6 +84,14 @@ public final class SinkLoop implements Runnable {
     static final Duration ACTIVE = Duration.ofSeconds(1);
     /** How far in time a partition may run ahead of the watermark before it is paused. */
     static final long AHEAD_SLACK_MS = 20;
+    /**
+     * A batch of at least 1/{@value} of max-rows rows is cut at the watermark even while the sink
+     * keeps up: near its capacity it keeps up with batches of a few thousand rows, handed off as
+     * soon as the writer is free, and partitions read to times some milliseconds apart put a third
+     * to two thirds of the next batch's rows behind the last one's newest. A smaller batch (light
+     * load) is not cut, so its latency is untouched.
+     */
+    static final int CUT_FROM_SHARE = 4;
     /** How often, at most, the sink says it skipped samples older than the retention. */
     static final Duration SKIP_NOTE_INTERVAL = Duration.ofMinutes(1);
 
@@ -116,10 +124,6 @@ public final class SinkLoop implements Runnable {
     private final Set<TopicPartition> ahead = new HashSet<>();
     /** Scratch: the partitions that count for the watermark. */
     private final List<TopicPartition> active = new ArrayList<>();
-    /** Scratch: the partitions with records waiting. */
-    private final Set<TopicPartition> waiting = new HashSet<>();
-    /** A partition at the {@link #watermark} has records waiting, so it will move on soon. */
-    private boolean slowestWaits;
     /** The writer is what limits the sink, or at least a poll's worth of records waits. */
     private boolean behind;
     /**
@@ -307,19 +311,17 @@ public final class SinkLoop implements Runnable {
      * records wait in it), and within {@link #ALIGN_WINDOW} of the newest (one further behind,
      * such as a replay of old data, is a stream of its own). One with records waiting that has not
      * been read since it was sought has reached no time yet, so at the start all partitions
-     * begin together. A full batch is cut there ({@link #handOff}). While the sink is behind (the
-     * writer is what limits it, or at least a poll's worth of records waits), batches are cut
-     * whether full or not, and, while the slowest active partition has records waiting, the
-     * active partitions ahead of the watermark are paused until it catches up (a paused partition
-     * that stops counting as active is resumed). Otherwise nothing is paused, and a batch that is
-     * not full is not cut, so latency under light load is untouched.
+     * begin together. A batch of at least a quarter of max-rows rows is cut there
+     * ({@link #handOff}). While the sink is behind (the writer is what limits it, or at least a
+     * poll's worth of records waits), batches are cut whatever their size, and the active
+     * partitions ahead of the watermark are paused until the slowest catches up (a paused
+     * partition that stops counting as active is resumed). Otherwise nothing is paused, and a
+     * smaller batch is not cut, so latency under light load is untouched.
      */
     private void align() {
         watermark = Long.MAX_VALUE;
-        slowestWaits = false;
         ahead.clear();
         active.clear();
-        waiting.clear();
         long now = policy.now();
         long newest = Long.MIN_VALUE;
         long recordsWaiting = 0;
@@ -332,7 +334,6 @@ public final class SinkLoop implements Runnable {
             boolean waits = lag.isPresent() && lag.getAsLong() > 0;
             if (waits) {
                 recordsWaiting += lag.getAsLong();
-                waiting.add(tp);
             }
             if (p == null) {
                 continue;
@@ -350,16 +351,14 @@ public final class SinkLoop implements Runnable {
         for (TopicPartition tp : active) {
             long ts = progress.get(tp).newest;
             if (ts == Long.MIN_VALUE || ts >= newest - ALIGN_WINDOW.toMillis()) {
-                if (ts < watermark) {
-                    watermark = ts;
-                    slowestWaits = false;
-                }
-                slowestWaits |= ts == watermark && waiting.contains(tp);
+                watermark = Math.min(watermark, ts);
             }
         }
-        // pausing the others helps only while the slowest has records waiting to catch up with;
-        // one that is simply idle would keep them paused for nothing
-        if (!behind || !slowestWaits) {
+        // the slowest partition's lag is no guide to whether it will move on: its next records
+        // often sit fetched in the consumer, behind another partition's fetch of thousands, and
+        // its lag is known only once they come up; one that is simply idle stops counting as
+        // active within ACTIVE, and with it its hold on the others
+        if (!behind) {
             return;
         }
         for (TopicPartition tp : active) {
@@ -398,12 +397,13 @@ public final class SinkLoop implements Runnable {
     }
 
     /**
-     * Hands the batch to the writer. With {@code cut}, when the batch is full or the sink is
-     * behind (see {@link #align()}), each partition's records from its first sample newer than the
-     * {@link #watermark} on stay for the next batch if they are at most half a batch's
-     * {@code max-rows} rows; when every row would stay and the slowest partition has records
-     * waiting, the batch is held back until it catches up. When more would stay, the batch goes
-     * whole, and some of the next one's rows will be older than its newest.
+     * Hands the batch to the writer. With {@code cut}, when the batch holds at least a
+     * {@link #CUT_FROM_SHARE quarter} of max-rows rows or the sink is behind (see
+     * {@link #align()}), each partition's records from its first sample newer than the
+     * {@link #watermark} on stay for the next batch. When every row would stay, the batch is held
+     * back while the sink is behind (the slowest partition is being read: the others are paused),
+     * and otherwise goes whole, so that a partition that is slow to deliver does not delay the
+     * rest under light load.
      */
     private void handOff(boolean cut) {
         Batch batch = building;
@@ -411,11 +411,12 @@ public final class SinkLoop implements Runnable {
             writerBound = false;
         }
         Batch rest = null;
-        if (cut && watermark != Long.MAX_VALUE && batch.size() > 0 && (behind || policy.isFull(batch))) {
+        if (cut && watermark != Long.MAX_VALUE && batch.size() > 0
+                && (behind || (long) CUT_FROM_SHARE * batch.size() >= policy.maxRows())) {
             int kept = batch.rowsUpTo(watermark);
             int later = batch.size() - kept;
-            if (later > 0 && 2L * later <= policy.maxRows()) {
-                if (kept == 0 && slowestWaits) {
+            if (later > 0) {
+                if (kept == 0 && behind) {
                     return;
                 }
                 rest = kept == 0 ? null : batch.cutAfter(watermark, policy.maxRows());
