@@ -331,15 +331,17 @@ public final class SinkLoop implements Runnable {
             }
             Progress p = progress.get(tp);
             OptionalLong lag = consumer.currentLag(tp);
-            boolean waits = lag.isPresent() && lag.getAsLong() > 0;
-            if (waits) {
+            // a lag not known yet: the partition's first fetch since it was sought has not come up
+            // (the consumer hands out one partition's fetch after another), so records may wait
+            boolean waits = lag.isEmpty() || lag.getAsLong() > 0;
+            if (lag.isPresent()) {
                 recordsWaiting += lag.getAsLong();
             }
             if (p == null) {
                 continue;
             }
             long idle = now - p.readAtMs;
-            // one not read yet counts once records are known to wait in it: it has reached no time
+            // one not read yet counts once records may wait in it: it has reached no time
             boolean counts = waits && idle <= ALIGN_WINDOW.toMillis()
                     || p.newest != Long.MIN_VALUE && idle <= ACTIVE.toMillis();
             if (counts) {
