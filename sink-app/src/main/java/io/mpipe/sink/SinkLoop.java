@@ -309,9 +309,9 @@ public final class SinkLoop implements Runnable {
      * samples a second run ahead in time. The watermark is the newest time that every active
      * partition has reached: one read in the last {@link #ACTIVE} (or {@link #ALIGN_WINDOW}, when
      * records wait in it), and within {@link #ALIGN_WINDOW} of the newest (one further behind,
-     * such as a replay of old data, is a stream of its own). One with records waiting that has not
-     * been read since it was sought has reached no time yet, so at the start all partitions
-     * begin together. A batch of at least a quarter of max-rows rows is cut there
+     * such as a replay of old data, is a stream of its own). One with records waiting, or a lag
+     * not known yet, that has not been read since it was sought has reached no time yet, so at
+     * the start all partitions begin together. A batch of at least a quarter of max-rows rows is cut there
      * ({@link #handOff}). While the sink is behind (the writer is what limits it, or at least a
      * poll's worth of records waits), batches are cut whatever their size, and the active
      * partitions ahead of the watermark are paused until the slowest catches up (a paused
