@@ -78,8 +78,9 @@ public final class SinkLoop implements Runnable {
     static final Duration ALIGN_WINDOW = Duration.ofSeconds(10);
     /**
      * A partition not read for this long, and with no records waiting (or not read for
-     * {@link #ALIGN_WINDOW} with records waiting), no longer holds the watermark back: it is idle,
-     * not slow, and the others are not paused for it.
+     * {@link #ALIGN_WINDOW} with records known to wait), no longer holds the watermark back: it is
+     * idle, not slow, and the others are not paused for it; nor does one whose lag is still not
+     * known this long after it was sought (no fetch of it came up).
      */
     static final Duration ACTIVE = Duration.ofSeconds(1);
     /** How far in time a partition may run ahead of the watermark before it is paused. */
@@ -131,6 +132,9 @@ public final class SinkLoop implements Runnable {
      * handed off (or held).
      */
     private boolean writerBound;
+    /** The batch {@link #handOff} held back, and the watermark it was held at; null when none is. */
+    private Batch held;
+    private long heldAt;
     /**
      * The newest sample timestamp all active partitions have reached (see {@link #align()}); a
      * batch is cut there ({@link Batch#cutAfter}). {@link Long#MAX_VALUE} when no partition is
@@ -245,7 +249,8 @@ public final class SinkLoop implements Runnable {
     private Duration pollTimeout() {
         // while a batch is being written, come back soon: the writer's next batch waits for this loop
         long max = inFlight != null ? WRITE_CHECK.toMillis() : POLL.toMillis();
-        if (building.isEmpty()) {
+        if (building.isEmpty() || building == held) {
+            // a held batch waits for records of the slowest partition, and a poll returns with them
             return Duration.ofMillis(max);
         }
         return Duration.ofMillis(Math.max(1, Math.min(max, policy.millisUntilDue(building))));
@@ -341,8 +346,9 @@ public final class SinkLoop implements Runnable {
                 continue;
             }
             long idle = now - p.readAtMs;
-            // one not read yet counts once records may wait in it: it has reached no time
-            boolean counts = waits && idle <= ALIGN_WINDOW.toMillis()
+            // one not read yet counts once records may wait in it: it has reached no time; one whose
+            // lag is still not known after ACTIVE (no fetch of it came up) stops holding the others
+            boolean counts = waits && idle <= (lag.isPresent() ? ALIGN_WINDOW : ACTIVE).toMillis()
                     || p.newest != Long.MIN_VALUE && idle <= ACTIVE.toMillis();
             if (counts) {
                 active.add(tp);
@@ -359,7 +365,8 @@ public final class SinkLoop implements Runnable {
         // the slowest partition's lag is no guide to whether it will move on: its next records
         // often sit fetched in the consumer, behind another partition's fetch of thousands, and
         // its lag is known only once they come up; one that is simply idle stops counting as
-        // active within ACTIVE, and with it its hold on the others
+        // active within ACTIVE (ALIGN_WINDOW while its lag says records wait), and with it its
+        // hold on the others
         if (!behind) {
             return;
         }
@@ -403,9 +410,10 @@ public final class SinkLoop implements Runnable {
      * {@link #CUT_FROM_SHARE quarter} of max-rows rows or the sink is behind (see
      * {@link #align()}), each partition's records from its first sample newer than the
      * {@link #watermark} on stay for the next batch. When every row would stay, the batch is held
-     * back while the sink is behind (the slowest partition is being read: the others are paused),
-     * and otherwise goes whole, so that a partition that is slow to deliver does not delay the
-     * rest under light load.
+     * back while the sink is behind (the others are paused, so the slowest partition's records
+     * come up next; one that has gone quiet stops counting within {@link #ACTIVE}), and otherwise
+     * goes whole, so that a partition that is slow to deliver does not delay the rest under light
+     * load. A held batch is looked at again when the watermark or {@link #behind} changes.
      */
     private void handOff(boolean cut) {
         Batch batch = building;
@@ -415,15 +423,21 @@ public final class SinkLoop implements Runnable {
         Batch rest = null;
         if (cut && watermark != Long.MAX_VALUE && batch.size() > 0
                 && (behind || (long) CUT_FROM_SHARE * batch.size() >= policy.maxRows())) {
+            if (batch == held && watermark == heldAt && behind) {
+                return; // still held: nothing it waits for has moved
+            }
             int kept = batch.rowsUpTo(watermark);
             int later = batch.size() - kept;
             if (later > 0) {
                 if (kept == 0 && behind) {
+                    held = batch;
+                    heldAt = watermark;
                     return;
                 }
                 rest = kept == 0 ? null : batch.cutAfter(watermark, policy.maxRows());
             }
         }
+        held = null;
         building = rest != null ? rest
                 : new Batch(policy.maxRows(), batch.seriesKeys().size(), options.partitionIntervalMs());
         inFlightBatch = batch;
