@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mpipe.bench.BenchEnvironment;
 import io.mpipe.bench.BenchHttp;
 import io.mpipe.bench.BenchOutput;
+import io.mpipe.bench.CpuMeter;
 import io.mpipe.bench.replay.ReplayBench;
 import io.mpipe.bench.sink.SinkBench;
 import io.mpipe.bench.sink.SyntheticRows;
@@ -55,9 +56,18 @@ public final class E2eBench {
     public record Options(Duration duration, double rate, int series, String bootstrap, Path json, String compression) {
     }
 
-    /** One step of the rate search. */
+    /**
+     * One step of the rate search.
+     *
+     * @param machineBusy      share of the machine's cores not idle while the step was measured
+     *                         (NaN where the machine does not say)
+     * @param cpuMicros        CPU the whole machine spent per metric produced then, in µs: broker,
+     *                         services, PostgreSQL and anything else on the host
+     * @param jvmCpuMicros     the part of it this JVM spent (broker, collector, sink and exporter)
+     */
     public record Step(double rate, double produced, double stored, long backlog, double exported,
-            long exporterBacklog, boolean sustained, double jitBusy, double outOfOrder) {
+            long exporterBacklog, boolean sustained, double jitBusy, double outOfOrder, double machineBusy,
+            double cpuMicros, double jvmCpuMicros) {
     }
 
     /** Results; JSON field names as the issue asks. */
@@ -91,6 +101,9 @@ public final class E2eBench {
                 x.put("sustained", st.sustained());
                 x.put("jit_busy", BenchOutput.round3(st.jitBusy()));
                 x.put("rows_out_of_order", BenchOutput.round3(st.outOfOrder()));
+                x.put("machine_busy", jsonNumber(st.machineBusy()));
+                x.put("cpu_us_per_metric", jsonNumber(st.cpuMicros()));
+                x.put("jvm_cpu_us_per_metric", jsonNumber(st.jvmCpuMicros()));
                 s.add(x);
             }
             m.put("steps", s);
@@ -103,6 +116,11 @@ public final class E2eBench {
 
         /** A latency for the JSON: null when nothing was measured. */
         private static Double jsonMs(double v) {
+            return jsonNumber(v);
+        }
+
+        /** A measured figure for the JSON: null when it was not measured. */
+        private static Double jsonNumber(double v) {
             return Double.isNaN(v) ? null : BenchOutput.round3(v);
         }
     }
@@ -321,10 +339,19 @@ public final class E2eBench {
 
     static void progress(Step step) {
         BenchOutput.progress(String.format("step %,.0f/s: produced %,.0f/s, stored %,.0f/s, backlog %,d, exported %,.0f/s,"
-                + " exporter backlog %,d, JIT compiling %.0f %% of the time, rows out of time order %.0f %% -> %s",
+                + " exporter backlog %,d, JIT compiling %.0f %% of the time, rows out of time order %.0f %%, %s -> %s",
                 step.rate(), step.produced(), step.stored(), step.backlog(), step.exported(), step.exporterBacklog(),
-                100 * step.jitBusy(), 100 * step.outOfOrder(),
+                100 * step.jitBusy(), 100 * step.outOfOrder(), cpu(step),
                 step.sustained() ? "kept up" : "fell behind"));
+    }
+
+    /** How busy the machine was in a step, and its CPU per metric; "machine CPU not measured" where not known. */
+    static String cpu(Step step) {
+        if (Double.isNaN(step.machineBusy())) {
+            return "machine CPU not measured";
+        }
+        return String.format(Locale.ROOT, "machine %.0f %% busy, CPU %.1f us a metric (%.1f in this JVM)",
+                100 * step.machineBusy(), step.cpuMicros(), step.jvmCpuMicros());
     }
 
     static void print(Result r) {
@@ -344,8 +371,8 @@ public final class E2eBench {
         t.add(new String[] {"produce to visible in the query API, p99", ms(r.visibleP99()), at});
         for (Step s : r.steps()) {
             t.add(new String[] {String.format("  step %,.0f/s", s.rate()), String.format("%,.0f", s.stored()),
-                String.format("stored/s, produced %,.0f/s, backlog %,d; exported %,.0f/s, backlog %,d; %s",
-                        s.produced(), s.backlog(), s.exported(), s.exporterBacklog(),
+                String.format("stored/s, produced %,.0f/s, backlog %,d; exported %,.0f/s, backlog %,d; %s; %s",
+                        s.produced(), s.backlog(), s.exported(), s.exporterBacklog(), cpu(s),
                         s.sustained() ? "kept up" : "fell behind")});
         }
         BenchOutput.table(String.format("bench e2e: %,d series, compression %s, broker and PostgreSQL on the same machine",
@@ -496,9 +523,11 @@ public final class E2eBench {
             double p0 = produced(cr);
             double s0 = stored(sinkRegistry);
             double e0 = exported(exporter);
+            CpuMeter.Reading cpu0 = CpuMeter.read();
             long t0 = System.nanoTime();
             sleep(d.minus(d.dividedBy(3)));
             double secs = (System.nanoTime() - t0) / 1e9;
+            CpuMeter.Usage cpu = CpuMeter.between(cpu0, CpuMeter.read());
             // the consumers first: what they took in was produced before (the backlog errs high, not low)
             double s1 = stored(sinkRegistry);
             double e1 = exported(exporter);
@@ -513,7 +542,9 @@ public final class E2eBench {
                     && exported >= 0.97 * produced && exporterBacklog <= rate;
             double jit = jitShare(jit0, start);
             double outOfOrder = (outOfOrder(sinkRegistry) - outOfOrderBefore) / Math.max(1, s1 - storedBefore);
-            return new Step(rate, produced, stored, backlog, exported, exporterBacklog, ok, jit, outOfOrder);
+            double metrics = p1 - p0;
+            return new Step(rate, produced, stored, backlog, exported, exporterBacklog, ok, jit, outOfOrder,
+                    cpu.busy(), cpu.microsEach(metrics), cpu.jvmMicrosEach(metrics));
         }
     }
 

@@ -23,6 +23,24 @@ class E2eBenchTest {
     }
 
     @Test
+    void aStepsMachineCpuIsItsFiguresOrNoneMeasured() {
+        E2eBench.Step measured = new E2eBench.Step(210_000, 209_000, 208_000, 5_000, 209_000, 3_000, true, 0.1, 0,
+                0.96, 7.91, 5.04);
+        E2eBench.Step unknown = new E2eBench.Step(210_000, 209_000, 208_000, 5_000, 209_000, 3_000, true, 0.1, 0,
+                Double.NaN, Double.NaN, 5.04);
+        assertThat(E2eBench.cpu(measured)).isEqualTo("machine 96 % busy, CPU 7.9 us a metric (5.0 in this JVM)");
+        assertThat(E2eBench.cpu(unknown)).isEqualTo("machine CPU not measured");
+
+        E2eBench.Result r = new E2eBench.Result(210_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
+                List.of(measured, unknown), 10_000, "lz4");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> steps = (List<Map<String, Object>>) r.json().get("steps");
+        assertThat(steps.get(0)).containsEntry("machine_busy", 0.96).containsEntry("cpu_us_per_metric", 7.91)
+                .containsEntry("jvm_cpu_us_per_metric", 5.04);
+        assertThat(steps.get(1)).containsEntry("machine_busy", null).containsEntry("cpu_us_per_metric", null);
+    }
+
+    @Test
     void aMeasuredLatencyIsItsPercentile() {
         Histogram h = new Histogram(3_600_000L, 3);
         for (int ms = 1; ms <= 100; ms++) {
