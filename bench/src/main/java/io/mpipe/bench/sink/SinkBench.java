@@ -2,6 +2,7 @@ package io.mpipe.bench.sink;
 
 import io.mpipe.bench.BenchEnvironment;
 import io.mpipe.bench.BenchOutput;
+import io.mpipe.bench.CpuMeter;
 import io.mpipe.common.config.ConfigSource;
 import io.mpipe.common.metric.Metric;
 import io.mpipe.common.wire.WireFormat;
@@ -28,6 +29,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -52,7 +54,8 @@ public final class SinkBench {
 
     /** Results; the JSON field names are the contract of the issue that asked for them. */
     public record Result(double sinkRowsPerS, double rawCopyRowsPerS, double insertRowsPerS, double commitP50Ms,
-            double commitP99Ms, double producerRecordsPerS, int rows, int series, int batchRows) {
+            double commitP99Ms, double producerRecordsPerS, int rows, int series, int batchRows,
+            double sinkCpuMicros, double rawCopyCpuMicros) {
         public double ratioToRaw() {
             return sinkRowsPerS / rawCopyRowsPerS;
         }
@@ -71,6 +74,8 @@ public final class SinkBench {
             m.put("commit_p50_ms", BenchOutput.round3(commitP50Ms));
             m.put("commit_p99_ms", BenchOutput.round3(commitP99Ms));
             m.put("producer_records_per_s", Math.round(producerRecordsPerS));
+            m.put("sink_cpu_us_per_row", cpuJson(sinkCpuMicros));
+            m.put("raw_copy_cpu_us_per_row", cpuJson(rawCopyCpuMicros));
             m.put("rows", rows);
             m.put("series", series);
             m.put("batch_rows", batchRows);
@@ -78,6 +83,14 @@ public final class SinkBench {
             m.put("at", Instant.now().toString());
             return m;
         }
+    }
+
+    private static Double cpuJson(double v) {
+        return Double.isNaN(v) ? null : BenchOutput.round3(v);
+    }
+
+    /** A phase's rows a second, and the machine's CPU per row in it (µs, NaN where not known). */
+    public record Phase(double rowsPerS, double cpuMicros) {
     }
 
     private SinkBench() {
@@ -89,8 +102,8 @@ public final class SinkBench {
         try (BenchEnvironment env = BenchEnvironment.start(o.bootstrap())) {
             // a first COPY warms the server (WAL segments, caches) so that no phase pays for being first
             rawCopy(env, rows, o.batchRows(), "warm-up: raw binary COPY, not reported");
-            double raw = rawCopy(env, rows, o.batchRows(), "phase 1/3: raw binary COPY into the same schema");
-            BenchOutput.progress(String.format("raw binary COPY: %,.0f rows/s", raw));
+            Phase raw = rawCopyPhase(env, rows, o.batchRows(), "phase 1/3: raw binary COPY into the same schema");
+            BenchOutput.progress(String.format("raw binary COPY: %,.0f rows/s, %s", raw.rowsPerS(), cpu(raw)));
             double insert = batchedInsert(env, rows);
             BenchOutput.progress(String.format("batched INSERT: %,.0f rows/s", insert));
             String topic = "bench-sink-" + System.currentTimeMillis();
@@ -101,11 +114,12 @@ public final class SinkBench {
             sink(env, topic, rows, o.batchRows(), new Histogram(3_600_000_000L, 3),
                     "warm-up: the sink, not reported", "bench-sink-warmup");
             Histogram commits = new Histogram(3_600_000_000L, 3);
-            double sink = sink(env, topic, rows, o.batchRows(), commits,
+            Phase sink = sink(env, topic, rows, o.batchRows(), commits,
                     "phase 3/3: the sink, from the topic into a fresh database", "bench-sink");
-            BenchOutput.progress(String.format("sink: %,.0f rows/s", sink));
-            Result r = new Result(sink, raw, insert, commits.getValueAtPercentile(50) / 1000.0,
-                    commits.getValueAtPercentile(99) / 1000.0, producer, o.rows(), o.series(), o.batchRows());
+            BenchOutput.progress(String.format("sink: %,.0f rows/s, %s", sink.rowsPerS(), cpu(sink)));
+            Result r = new Result(sink.rowsPerS(), raw.rowsPerS(), insert, commits.getValueAtPercentile(50) / 1000.0,
+                    commits.getValueAtPercentile(99) / 1000.0, producer, o.rows(), o.series(), o.batchRows(),
+                    sink.cpuMicros(), raw.cpuMicros());
             print(r);
             if (o.json() != null) {
                 BenchOutput.writeJson(o.json(), r.json());
@@ -124,8 +138,20 @@ public final class SinkBench {
         t.add(new String[] {"commit p50", String.format("%.1f", r.commitP50Ms()), "ms per batch"});
         t.add(new String[] {"commit p99", String.format("%.1f", r.commitP99Ms()), "ms per batch"});
         t.add(new String[] {"producer (to load the topic)", BenchOutput.num(r.producerRecordsPerS()), "records/s"});
+        t.add(new String[] {"machine CPU per row, sink", cpuCell(r.sinkCpuMicros()),
+            "us (broker, sink and PostgreSQL; on Linux)"});
+        t.add(new String[] {"machine CPU per row, raw COPY", cpuCell(r.rawCopyCpuMicros()), "us (client and PostgreSQL)"});
         BenchOutput.table(String.format("bench sink: %,d rows, %,d series, batches of %,d rows", r.rows(), r.series(),
                 r.batchRows()), t);
+    }
+
+    private static String cpuCell(double v) {
+        return Double.isNaN(v) ? "not measured" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String cpu(Phase p) {
+        return Double.isNaN(p.cpuMicros()) ? "machine CPU not measured"
+                : String.format(Locale.ROOT, "machine CPU %.2f us a row", p.cpuMicros());
     }
 
     private static PGSimpleDataSource dataSource(String url, String user) {
@@ -161,12 +187,19 @@ public final class SinkBench {
     }
 
     public static double rawCopy(BenchEnvironment env, SyntheticRows rows, int batchRows, String what) throws SQLException {
+        return rawCopyPhase(env, rows, batchRows, what).rowsPerS();
+    }
+
+    /** Raw binary COPY of {@code rows}, committed every {@code batchRows}: its rows a second and CPU per row. */
+    public static Phase rawCopyPhase(BenchEnvironment env, SyntheticRows rows, int batchRows, String what)
+            throws SQLException {
         BenchOutput.progress(what);
         PGSimpleDataSource ds = dataSource(env.newDatabase("bench_raw"), env.user());
         Map<String, Long> ids = prepare(ds, rows);
         PartitionMaintainer partitions = new PartitionMaintainer(Duration.ofDays(1));
         byte[] buf = new byte[SampleRowEncoder.HEADER_BYTES + batchRows * SampleRowEncoder.ROW_BYTES
                 + SampleRowEncoder.TRAILER_BYTES];
+        CpuMeter.Reading cpu0 = CpuMeter.read();
         long t0 = System.nanoTime();
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
@@ -190,7 +223,8 @@ public final class SinkBench {
                 c.commit();
             }
         }
-        return rows.size() / ((System.nanoTime() - t0) / 1e9);
+        double rowsPerS = rows.size() / ((System.nanoTime() - t0) / 1e9);
+        return new Phase(rowsPerS, CpuMeter.between(cpu0, CpuMeter.read()).microsEach(rows.size()));
     }
 
     static double batchedInsert(BenchEnvironment env, SyntheticRows rows) throws SQLException {
@@ -238,7 +272,7 @@ public final class SinkBench {
         return rows.size() / ((System.nanoTime() - t0) / 1e9);
     }
 
-    static double sink(BenchEnvironment env, String topic, SyntheticRows rows, int batchRows, Histogram commits,
+    static Phase sink(BenchEnvironment env, String topic, SyntheticRows rows, int batchRows, Histogram commits,
             String what, String group) throws Exception {
         BenchOutput.progress(what);
         String yaml = """
@@ -262,6 +296,7 @@ public final class SinkBench {
         long[] rowsAtFirst = {0};
         long[] total = {0};
         long[] lastCommitNanos = {0};
+        CpuMeter.Reading[] cpu = new CpuMeter.Reading[2]; // at the first commit, at the last
         Object lock = new Object();
         CollectorRegistry registry = new CollectorRegistry();
         try (SinkApp app = SinkApp.start(config, registry, (batch, r) -> {
@@ -270,8 +305,10 @@ public final class SinkBench {
                 if (firstCommitNanos[0] == 0) {
                     firstCommitNanos[0] = now;
                     rowsAtFirst[0] = r.rows();
+                    cpu[0] = CpuMeter.read();
                 } else {
                     commits.recordValue(Math.max(1, r.commitNanos() / 1000));
+                    cpu[1] = CpuMeter.read(); // a file read per commit (tens a second): small beside a commit
                 }
                 total[0] += r.rows();
                 lastCommitNanos[0] = now;
@@ -291,6 +328,10 @@ public final class SinkBench {
         BenchOutput.progress(String.format("rows committed out of time order: %.1f %%",
                 100 * BenchOutput.sample(registry, "sink_rows_out_of_order_total") / total[0]));
         // rows committed after the first commit, over the time since it: excludes group join and warm-up of one batch
-        return (total[0] - rowsAtFirst[0]) / ((lastCommitNanos[0] - firstCommitNanos[0]) / 1e9);
+        synchronized (lock) {
+            long measured = total[0] - rowsAtFirst[0];
+            double cpuMicros = cpu[1] == null ? Double.NaN : CpuMeter.between(cpu[0], cpu[1]).microsEach(measured);
+            return new Phase(measured / ((lastCommitNanos[0] - firstCommitNanos[0]) / 1e9), cpuMicros);
+        }
     }
 }
