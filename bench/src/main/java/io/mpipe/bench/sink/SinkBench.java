@@ -3,6 +3,7 @@ package io.mpipe.bench.sink;
 import io.mpipe.bench.BenchEnvironment;
 import io.mpipe.bench.BenchOutput;
 import io.mpipe.bench.CpuMeter;
+import io.mpipe.bench.ThreadCpu;
 import io.mpipe.common.config.ConfigSource;
 import io.mpipe.common.metric.Metric;
 import io.mpipe.common.wire.WireFormat;
@@ -55,7 +56,7 @@ public final class SinkBench {
     /** Results; the JSON field names are the contract of the issue that asked for them. */
     public record Result(double sinkRowsPerS, double rawCopyRowsPerS, double insertRowsPerS, double commitP50Ms,
             double commitP99Ms, double producerRecordsPerS, int rows, int series, int batchRows,
-            double sinkCpuMicros, double rawCopyCpuMicros) {
+            double sinkCpuMicros, double rawCopyCpuMicros, double sinkThreadsCpuMicros) {
         public double ratioToRaw() {
             return sinkRowsPerS / rawCopyRowsPerS;
         }
@@ -76,6 +77,7 @@ public final class SinkBench {
             m.put("producer_records_per_s", Math.round(producerRecordsPerS));
             m.put("sink_cpu_us_per_row", cpuJson(sinkCpuMicros));
             m.put("raw_copy_cpu_us_per_row", cpuJson(rawCopyCpuMicros));
+            m.put("sink_threads_cpu_us_per_row", cpuJson(sinkThreadsCpuMicros));
             m.put("rows", rows);
             m.put("series", series);
             m.put("batch_rows", batchRows);
@@ -89,8 +91,11 @@ public final class SinkBench {
         return Double.isNaN(v) ? null : BenchOutput.round3(v);
     }
 
-    /** A phase's rows a second, and the machine's CPU per row in it (µs, NaN where not known). */
-    public record Phase(double rowsPerS, double cpuMicros) {
+    /**
+     * A phase's rows a second, the machine's CPU per row in it, and the part of that the sink's own
+     * threads spent (µs, NaN where not known or not a sink).
+     */
+    public record Phase(double rowsPerS, double cpuMicros, double sinkThreadsCpuMicros) {
     }
 
     private SinkBench() {
@@ -119,7 +124,7 @@ public final class SinkBench {
             BenchOutput.progress(String.format("sink: %,.0f rows/s, %s", sink.rowsPerS(), cpu(sink)));
             Result r = new Result(sink.rowsPerS(), raw.rowsPerS(), insert, commits.getValueAtPercentile(50) / 1000.0,
                     commits.getValueAtPercentile(99) / 1000.0, producer, o.rows(), o.series(), o.batchRows(),
-                    sink.cpuMicros(), raw.cpuMicros());
+                    sink.cpuMicros(), raw.cpuMicros(), sink.sinkThreadsCpuMicros());
             print(r);
             if (o.json() != null) {
                 BenchOutput.writeJson(o.json(), r.json());
@@ -140,6 +145,8 @@ public final class SinkBench {
         t.add(new String[] {"producer (to load the topic)", BenchOutput.num(r.producerRecordsPerS()), "records/s"});
         t.add(new String[] {"machine CPU per row, sink", cpuCell(r.sinkCpuMicros()),
             "us (broker, sink and PostgreSQL; on Linux)"});
+        t.add(new String[] {"  of which the sink's threads", cpuCell(r.sinkThreadsCpuMicros()),
+            "us (consuming, decoding, batching, encoding the COPY)"});
         t.add(new String[] {"machine CPU per row, raw COPY", cpuCell(r.rawCopyCpuMicros()), "us (client and PostgreSQL)"});
         BenchOutput.table(String.format("bench sink: %,d rows, %,d series, batches of %,d rows", r.rows(), r.series(),
                 r.batchRows()), t);
@@ -150,8 +157,10 @@ public final class SinkBench {
     }
 
     private static String cpu(Phase p) {
-        return Double.isNaN(p.cpuMicros()) ? "machine CPU not measured"
-                : String.format(Locale.ROOT, "machine CPU %.2f us a row", p.cpuMicros());
+        String threads = Double.isNaN(p.sinkThreadsCpuMicros()) ? ""
+                : String.format(Locale.ROOT, " (the sink's threads %.2f)", p.sinkThreadsCpuMicros());
+        return Double.isNaN(p.cpuMicros()) ? "machine CPU not measured" + threads
+                : String.format(Locale.ROOT, "machine CPU %.2f us a row", p.cpuMicros()) + threads;
     }
 
     private static PGSimpleDataSource dataSource(String url, String user) {
@@ -224,7 +233,7 @@ public final class SinkBench {
             }
         }
         double rowsPerS = rows.size() / ((System.nanoTime() - t0) / 1e9);
-        return new Phase(rowsPerS, CpuMeter.between(cpu0, CpuMeter.read()).microsEach(rows.size()));
+        return new Phase(rowsPerS, CpuMeter.between(cpu0, CpuMeter.read()).microsEach(rows.size()), Double.NaN);
     }
 
     static double batchedInsert(BenchEnvironment env, SyntheticRows rows) throws SQLException {
@@ -297,6 +306,7 @@ public final class SinkBench {
         long[] total = {0};
         long[] lastCommitNanos = {0};
         CpuMeter.Reading[] cpu = new CpuMeter.Reading[2]; // at the first commit, at the last
+        ThreadCpu.Reading[] threads = new ThreadCpu.Reading[2]; // at the first commit, once all are in
         Object lock = new Object();
         CollectorRegistry registry = new CollectorRegistry();
         try (SinkApp app = SinkApp.start(config, registry, (batch, r) -> {
@@ -306,6 +316,7 @@ public final class SinkBench {
                     firstCommitNanos[0] = now;
                     rowsAtFirst[0] = r.rows();
                     cpu[0] = CpuMeter.read();
+                    threads[0] = ThreadCpu.read();
                 } else {
                     commits.recordValue(Math.max(1, r.commitNanos() / 1000));
                     cpu[1] = CpuMeter.read(); // a file read per commit (tens a second): small beside a commit
@@ -324,6 +335,7 @@ public final class SinkBench {
             if (total[0] < rows.size()) {
                 throw new IllegalStateException("the sink stored " + total[0] + " of " + rows.size() + " rows in 10 min");
             }
+            threads[1] = ThreadCpu.read(); // before the sink stops: its threads are still there
         }
         BenchOutput.progress(String.format("rows committed out of time order: %.1f %%",
                 100 * BenchOutput.sample(registry, "sink_rows_out_of_order_total") / total[0]));
@@ -331,7 +343,9 @@ public final class SinkBench {
         synchronized (lock) {
             long measured = total[0] - rowsAtFirst[0];
             double cpuMicros = cpu[1] == null ? Double.NaN : CpuMeter.between(cpu[0], cpu[1]).microsEach(measured);
-            return new Phase(measured / ((lastCommitNanos[0] - firstCommitNanos[0]) / 1e9), cpuMicros);
+            double sinkThreads = measured > 0 && !threads[1].cpuNanos().isEmpty()
+                    ? ThreadCpu.between(threads[0], threads[1]).get("sink") * 1e6 / measured : Double.NaN;
+            return new Phase(measured / ((lastCommitNanos[0] - firstCommitNanos[0]) / 1e9), cpuMicros, sinkThreads);
         }
     }
 }

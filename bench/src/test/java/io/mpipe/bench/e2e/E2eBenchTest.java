@@ -1,8 +1,12 @@
 package io.mpipe.bench.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.mpipe.bench.CpuMeter;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
@@ -25,9 +29,9 @@ class E2eBenchTest {
     @Test
     void aStepsMachineCpuIsItsFiguresOrNoneMeasured() {
         E2eBench.Step measured = new E2eBench.Step(210_000, 209_000, 208_000, 5_000, 209_000, 3_000, true, 0.1, 0,
-                0.96, 7.91, 5.04);
+                0.96, 7.91, 5.04, Map.of());
         E2eBench.Step unknown = new E2eBench.Step(210_000, 209_000, 208_000, 5_000, 209_000, 3_000, true, 0.1, 0,
-                Double.NaN, Double.NaN, 5.04);
+                Double.NaN, Double.NaN, 5.04, Map.of());
         assertThat(E2eBench.cpu(measured)).isEqualTo("machine 96 % busy, CPU 7.9 us a metric (5.0 in this JVM)");
         assertThat(E2eBench.cpu(unknown)).isEqualTo("machine CPU not measured");
 
@@ -38,6 +42,40 @@ class E2eBenchTest {
         assertThat(steps.get(0)).containsEntry("machine_busy", 0.96).containsEntry("cpu_us_per_metric", 7.91)
                 .containsEntry("jvm_cpu_us_per_metric", 5.04);
         assertThat(steps.get(1)).containsEntry("machine_busy", null).containsEntry("cpu_us_per_metric", null);
+    }
+
+    @Test
+    void aStepsCpuIsSplitIntoTheThreadsPartsTheRestOfTheJvmAndTheRestOfTheMachine() {
+        // 2 s of machine CPU over 250,000 metrics, 1.5 s of it in this JVM, 1.2 s of that in its threads
+        CpuMeter.Usage machine = new CpuMeter.Usage(0.9, 0, 2.0, 1.5);
+        Map<String, Double> threads = new LinkedHashMap<>();
+        threads.put("collector", 0.3);
+        threads.put("sink", 0.25);
+        threads.put("exporter", 0.4);
+        threads.put("broker", 0.25);
+        Map<String, Double> parts = E2eBench.cpuParts(machine, threads, 250_000);
+        assertThat(parts.keySet()).containsExactly("collector", "sink", "exporter", "broker", "jvm_other",
+                "outside_jvm");
+        assertThat(parts.get("collector")).isCloseTo(1.2, within(1e-9));
+        assertThat(parts.get("exporter")).isCloseTo(1.6, within(1e-9));
+        assertThat(parts.get("jvm_other")).isCloseTo(1.2, within(1e-9));
+        assertThat(parts.get("outside_jvm")).isCloseTo(2.0, within(1e-9));
+        assertThat(parts.values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(8.0, within(1e-9));
+
+        E2eBench.Step step = new E2eBench.Step(250_000, 250_000, 250_000, 0, 250_000, 0, true, 0, 0, 0.9, 8.0, 6.0,
+                parts);
+        assertThat(E2eBench.cpuByPart(step)).isEqualTo("collector 1.2 us, sink 1.0 us, exporter 1.6 us, broker 1.0 us,"
+                + " GC, JIT and VM 1.2 us, outside this JVM (PostgreSQL) 2.0 us");
+        E2eBench.Result r = new E2eBench.Result(250_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
+                List.of(step), 10_000, "lz4");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> json = (Map<String, Object>) ((List<Map<String, Object>>) r.json().get("steps")).get(0)
+                .get("cpu_us_per_metric_by_part");
+        assertThat(json).containsEntry("sink", 1.0).containsEntry("outside_jvm", 2.0);
+
+        // a machine that does not say gives no parts, not a made-up split
+        assertThat(E2eBench.cpuParts(new CpuMeter.Usage(Double.NaN, Double.NaN, Double.NaN, 1.5), threads, 250_000))
+                .isEmpty();
     }
 
     @Test
