@@ -55,6 +55,8 @@ public final class BenchEnvironment implements AutoCloseable {
                 topics.add(new org.apache.kafka.clients.admin.NewTopic(n, 6, (short) 1));
             }
             a.createTopics(topics).all().get();
+            // as the services do: a produce the moment a topic exists can lose its first records
+            io.mpipe.common.wire.Topics.awaitServed(a, java.util.List.of(names), java.time.Duration.ofSeconds(30));
         }
     }
 

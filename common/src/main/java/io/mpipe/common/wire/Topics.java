@@ -1,32 +1,47 @@
 package io.mpipe.common.wire;
 
 import io.mpipe.common.config.KafkaSettings;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Creates the pipeline's topics when they are missing; never changes existing ones. */
+/**
+ * Creates the pipeline's topics when they are missing (never changes existing ones), and waits
+ * until every partition of them is served by its leader.
+ */
 public final class Topics {
     private static final Logger log = LoggerFactory.getLogger(Topics.class);
 
     /** How long to wait for the broker to answer at all. */
     static final int REACH_SECONDS = 30;
+    /** How long a new topic's partitions may take to be served by their leaders. */
+    static final Duration SERVED_WITHIN = Duration.ofSeconds(30);
 
     private Topics() {
     }
 
     /**
      * Ensures each named topic exists, creating missing ones with the configured partitions and
-     * replication.
+     * replication, and returns once every partition of each is served by its leader
+     * ({@link #awaitServed}), whoever created it: another service may have created it a moment ago.
      *
      * @throws IllegalStateException when the broker cannot be reached or refuses
      */
@@ -46,19 +61,19 @@ public final class Topics {
                             kafka.replicationFactor() < 0 ? Optional.empty() : Optional.of(kafka.replicationFactor())));
                 }
             }
-            if (missing.isEmpty()) {
-                return;
-            }
-            try {
-                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
-                for (NewTopic t : missing) {
-                    log.info("created topic {} with {} partitions", t.name(), kafka.topicPartitions());
+            if (!missing.isEmpty()) {
+                try {
+                    admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                    for (NewTopic t : missing) {
+                        log.info("created topic {} with {} partitions", t.name(), kafka.topicPartitions());
+                    }
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
                 }
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
             }
+            awaitServed(admin, List.of(topics), SERVED_WITHIN);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot create topics " + String.join(", ", topics) + " on "
                     + kafka.bootstrapServers() + ": " + (e.getCause() != null ? e.getCause() : e), e);
@@ -66,5 +81,46 @@ public final class Topics {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         }
+    }
+
+    /**
+     * Waits until every partition of {@code topics} is served by its leader: its leader answers
+     * for its latest offset. A topic exists for the controller before its partitions' leaders have
+     * taken them up, and a produce request that reaches a leader in between is refused
+     * (NOT_LEADER_OR_FOLLOWER). An idempotent producer retries it, but when a later request of
+     * its to the same partition was taken first, every retry is refused as out of sequence until
+     * the delivery timeout drops its records; meanwhile the partition takes nothing more from it.
+     *
+     * @throws IllegalStateException when some partition is not served within {@code max}
+     */
+    public static void awaitServed(Admin admin, List<String> topics, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            long leftMs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+            try {
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                for (TopicDescription d : admin.describeTopics(topics).allTopicNames()
+                        .get(leftMs, TimeUnit.MILLISECONDS).values()) {
+                    for (TopicPartitionInfo p : d.partitions()) {
+                        latest.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest());
+                    }
+                }
+                admin.listOffsets(latest, new ListOffsetsOptions().timeoutMs((int) Math.min(leftMs, Integer.MAX_VALUE)))
+                        .all().get(leftMs, TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException)) {
+                    throw new IllegalStateException("topics " + String.join(", ", topics) + ": " + e.getCause(), e);
+                }
+                last = e; // not in the broker's metadata yet, or a leader not serving yet
+            } catch (TimeoutException e) {
+                last = e;
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("topics " + String.join(", ", topics) + ": some partitions were not served"
+                + " by their leaders within " + max.toSeconds() + " s"
+                + (last == null ? "" : " (last: " + (last.getCause() != null ? last.getCause() : last) + ")"));
     }
 }
