@@ -1,6 +1,7 @@
 package io.mpipe.testsupport;
 
 import io.mpipe.embedded.EmbeddedKafka;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -10,6 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * The shared broker as a test sees it. Each test isolates itself by asking for its own topics
@@ -57,9 +60,11 @@ public final class TestKafka {
     }
 
     /**
-     * Creates the topic and waits until every partition has a leader: a produce to a partition
-     * whose leader the broker has not taken up yet is refused (NOT_LEADER_OR_FOLLOWER), and an
-     * idempotent producer's retry of it can then be refused as out of sequence until it times out.
+     * Creates the topic and waits until every partition has a leader that serves it (answers for
+     * its latest offset): a produce to a partition whose leader the broker has not taken up yet is
+     * refused (NOT_LEADER_OR_FOLLOWER), and an idempotent producer's retry of it can then be
+     * refused as out of sequence until it times out. (The services do the same through
+     * {@code Topics.awaitServed}, which this module cannot use: the common module's tests use this one.)
      */
     public void createTopic(String name, int partitions, Map<String, String> configs) {
         try (Admin admin = admin()) {
@@ -72,6 +77,12 @@ public final class TestKafka {
                 }
                 Thread.sleep(20);
             }
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                latest.put(new TopicPartition(name, p), OffsetSpec.latest());
+            }
+            // the leader known is not yet the leader serving: this asks the leader itself (retried until it does)
+            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("creating topic " + name, e);
         } catch (InterruptedException e) {
