@@ -6,6 +6,7 @@ import io.mpipe.bench.BenchEnvironment;
 import io.mpipe.bench.BenchHttp;
 import io.mpipe.bench.BenchOutput;
 import io.mpipe.bench.CpuMeter;
+import io.mpipe.bench.PauseWatch;
 import io.mpipe.bench.ThreadCpu;
 import io.mpipe.bench.replay.ReplayBench;
 import io.mpipe.bench.sink.SinkBench;
@@ -107,10 +108,31 @@ public final class E2eBench {
         return out;
     }
 
+    /**
+     * What held the pipeline up while latency was measured: garbage-collection pauses (how many,
+     * the longest), the longest a thread that sleeps a millisecond at a time woke late (any stall
+     * of the JVM or the machine), and the share of the machine's time its host gave to others.
+     */
+    public record HoldUps(long gcPauses, double gcPauseMaxMs, double stallMaxMs, double steal) {
+        /** Nothing measured. */
+        public static final HoldUps NONE = new HoldUps(0, Double.NaN, Double.NaN, Double.NaN);
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%d GC pauses, the longest %s; the JVM stalled %s at most; steal %s",
+                    gcPauses, msOrNone(gcPauseMaxMs), msOrNone(stallMaxMs),
+                    Double.isNaN(steal) ? "not measured" : String.format(Locale.ROOT, "%.1f %%", 100 * steal));
+        }
+
+        private static String msOrNone(double v) {
+            return Double.isNaN(v) ? "not measured" : String.format(Locale.ROOT, "%.0f ms", v);
+        }
+    }
+
     /** Results; JSON field names as the issue asks. */
     public record Result(double sustained, double rawCopy, double producerLimit, double consumerLimit,
             double latencyRate, double commitP50, double commitP95, double commitP99, double visibleP50,
-            double visibleP99, List<Step> steps, int series, String compression) {
+            double visibleP99, List<Step> steps, int series, String compression, HoldUps holdUps) {
         public Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("sustained_metrics_per_s", Math.round(sustained));
@@ -126,6 +148,10 @@ public final class E2eBench {
             m.put("commit_p99_ms_at_10k", jsonMs(commitP99));
             m.put("visible_p50_ms_at_10k", jsonMs(visibleP50));
             m.put("visible_p99_ms_at_10k", jsonMs(visibleP99));
+            m.put("latency_gc_pauses", holdUps.gcPauses());
+            m.put("latency_gc_pause_max_ms", jsonNumber(holdUps.gcPauseMaxMs()));
+            m.put("latency_stall_max_ms", jsonNumber(holdUps.stallMaxMs()));
+            m.put("latency_steal", jsonNumber(holdUps.steal()));
             List<Map<String, Object>> s = new ArrayList<>();
             for (Step st : steps) {
                 Map<String, Object> x = new LinkedHashMap<>();
@@ -250,15 +276,21 @@ public final class E2eBench {
                 BenchOutput.progress(String.format("latency: %,.0f metrics/s for %d s", o.rate(),
                         o.duration().toSeconds()));
                 Histogram visible = new Histogram(3_600_000L, 3);
+                HoldUps holdUps = HoldUps.NONE;
                 try (CollectorApp collector = CollectorApp.start(collectorConfig(env, topic, o.rate(), o.series(), o.compression()),
                         new CollectorRegistry())) {
                     sleep(Duration.ofSeconds(3)); // warm-up, not measured
-                    measuring.set(true);
-                    probeVisible(exporter.httpBaseUrl(), o.duration(), visible);
-                    measuring.set(false);
+                    CpuMeter.Reading cpu0 = CpuMeter.read();
+                    try (PauseWatch pauses = PauseWatch.start()) {
+                        measuring.set(true);
+                        probeVisible(exporter.httpBaseUrl(), o.duration(), visible);
+                        measuring.set(false);
+                        holdUps = new HoldUps(pauses.gcPauses(), pauses.longestGcPauseMs(), pauses.longestStallMs(),
+                                CpuMeter.between(cpu0, CpuMeter.read()).steal());
+                    }
                 }
-                BenchOutput.progress(String.format("commit p99 %s, visible p99 %s", withUnit(percentile(commits, 99)),
-                        withUnit(percentile(visible, 99))));
+                BenchOutput.progress(String.format("commit p99 %s, visible p99 %s; meanwhile %s",
+                        withUnit(percentile(commits, 99)), withUnit(percentile(visible, 99)), holdUps));
 
                 // warm-up near the top of the search, not judged: the code the pipeline runs at high
                 // rates (bigger polls, batches and requests) is compiled by the JIT here, not
@@ -308,7 +340,7 @@ public final class E2eBench {
                 }
                 Result r = new Result(sustained, limits.rawCopy(), limits.producer(), limits.consumer(), o.rate(),
                         percentile(commits, 50), percentile(commits, 95), percentile(commits, 99),
-                        percentile(visible, 50), percentile(visible, 99), steps, o.series(), o.compression());
+                        percentile(visible, 50), percentile(visible, 99), steps, o.series(), o.compression(), holdUps);
                 print(r);
                 if (o.json() != null) {
                     BenchOutput.writeJson(o.json(), r.json());
@@ -425,6 +457,7 @@ public final class E2eBench {
         t.add(new String[] {"produce to committed row, p99", ms(r.commitP99()), at + ", goal < 100"});
         t.add(new String[] {"produce to visible in the query API, p50", ms(r.visibleP50()), at});
         t.add(new String[] {"produce to visible in the query API, p99", ms(r.visibleP99()), at});
+        t.add(new String[] {"  meanwhile", "", r.holdUps().toString()});
         for (Step s : r.steps()) {
             t.add(new String[] {String.format("  step %,.0f/s", s.rate()), String.format("%,.0f", s.stored()),
                 String.format("stored/s, produced %,.0f/s, backlog %,d; exported %,.0f/s, backlog %,d; %s; %s",

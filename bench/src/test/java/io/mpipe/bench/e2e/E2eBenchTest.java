@@ -20,7 +20,7 @@ class E2eBenchTest {
         assertThat(E2eBench.ms(E2eBench.percentile(empty, 99))).isEqualTo("none measured");
 
         E2eBench.Result r = new E2eBench.Result(150_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46,
-                Double.NaN, Double.NaN, List.of(), 10_000, "lz4");
+                Double.NaN, Double.NaN, List.of(), 10_000, "lz4", E2eBench.HoldUps.NONE);
         Map<String, Object> json = r.json();
         assertThat(json).containsEntry("visible_p99_ms_at_10k", null).containsEntry("visible_p50_ms_at_10k", null)
                 .containsEntry("commit_p99_ms_at_10k", 46.0);
@@ -36,7 +36,7 @@ class E2eBenchTest {
         assertThat(E2eBench.cpu(unknown)).isEqualTo("machine CPU not measured");
 
         E2eBench.Result r = new E2eBench.Result(210_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
-                List.of(measured, unknown), 10_000, "lz4");
+                List.of(measured, unknown), 10_000, "lz4", E2eBench.HoldUps.NONE);
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> steps = (List<Map<String, Object>>) r.json().get("steps");
         assertThat(steps.get(0)).containsEntry("machine_busy", 0.96).containsEntry("cpu_us_per_metric", 7.91)
@@ -67,7 +67,7 @@ class E2eBenchTest {
         assertThat(E2eBench.cpuByPart(step)).isEqualTo("collector 1.2 us, sink 1.0 us, exporter 1.6 us, broker 1.0 us,"
                 + " GC, JIT and VM 1.2 us, outside this JVM (PostgreSQL) 2.0 us");
         E2eBench.Result r = new E2eBench.Result(250_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
-                List.of(step), 10_000, "lz4");
+                List.of(step), 10_000, "lz4", E2eBench.HoldUps.NONE);
         @SuppressWarnings("unchecked")
         Map<String, Object> json = (Map<String, Object>) ((List<Map<String, Object>>) r.json().get("steps")).get(0)
                 .get("cpu_us_per_metric_by_part");
@@ -76,6 +76,20 @@ class E2eBenchTest {
         // a machine that does not say gives no parts, not a made-up split
         assertThat(E2eBench.cpuParts(new CpuMeter.Usage(Double.NaN, Double.NaN, Double.NaN, 1.5), threads, 250_000))
                 .isEmpty();
+    }
+
+    @Test
+    void whatHeldTheLatencyPhaseUpIsReportedOrSaidNotMeasured() {
+        E2eBench.HoldUps h = new E2eBench.HoldUps(7, 31, 245.4, 0.012);
+        assertThat(h.toString()).isEqualTo("7 GC pauses, the longest 31 ms; the JVM stalled 245 ms at most; steal 1.2 %");
+        assertThat(E2eBench.HoldUps.NONE.toString())
+                .isEqualTo("0 GC pauses, the longest not measured; the JVM stalled not measured at most; steal not measured");
+        E2eBench.Result r = new E2eBench.Result(250_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
+                List.of(), 10_000, "lz4", h);
+        assertThat(r.json()).containsEntry("latency_gc_pauses", 7L).containsEntry("latency_gc_pause_max_ms", 31.0)
+                .containsEntry("latency_stall_max_ms", 245.4).containsEntry("latency_steal", 0.012);
+        assertThat(new E2eBench.Result(250_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
+                List.of(), 10_000, "lz4", E2eBench.HoldUps.NONE).json()).containsEntry("latency_stall_max_ms", null);
     }
 
     @Test
