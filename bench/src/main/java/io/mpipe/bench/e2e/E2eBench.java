@@ -79,10 +79,9 @@ public final class E2eBench {
 
     private static Map<String, String> cpuPartLabels() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("collector", "collector");
-        m.put("sink", "sink");
-        m.put("exporter", "exporter");
-        m.put("broker", "broker");
+        for (String part : ThreadCpu.PARTS) {
+            m.put(part, part);
+        }
         m.put("jvm_other", "GC, JIT and VM");
         m.put("outside_jvm", "outside this JVM (PostgreSQL)");
         return m;

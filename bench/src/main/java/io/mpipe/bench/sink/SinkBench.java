@@ -305,8 +305,9 @@ public final class SinkBench {
         long[] rowsAtFirst = {0};
         long[] total = {0};
         long[] lastCommitNanos = {0};
-        CpuMeter.Reading[] cpu = new CpuMeter.Reading[2]; // at the first commit, at the last
-        ThreadCpu.Reading[] threads = new ThreadCpu.Reading[2]; // at the first commit, once all are in
+        // CPU readings at the first commit and once every row is in, the same window as the rate's
+        CpuMeter.Reading[] cpu = new CpuMeter.Reading[2];
+        ThreadCpu.Reading[] threads = new ThreadCpu.Reading[2];
         Object lock = new Object();
         CollectorRegistry registry = new CollectorRegistry();
         try (SinkApp app = SinkApp.start(config, registry, (batch, r) -> {
@@ -319,7 +320,6 @@ public final class SinkBench {
                     threads[0] = ThreadCpu.read();
                 } else {
                     commits.recordValue(Math.max(1, r.commitNanos() / 1000));
-                    cpu[1] = CpuMeter.read(); // a file read per commit (tens a second): small beside a commit
                 }
                 total[0] += r.rows();
                 lastCommitNanos[0] = now;
@@ -335,14 +335,16 @@ public final class SinkBench {
             if (total[0] < rows.size()) {
                 throw new IllegalStateException("the sink stored " + total[0] + " of " + rows.size() + " rows in 10 min");
             }
-            threads[1] = ThreadCpu.read(); // before the sink stops: its threads are still there
+            // before the sink stops: its threads are still there
+            cpu[1] = CpuMeter.read();
+            threads[1] = ThreadCpu.read();
         }
         BenchOutput.progress(String.format("rows committed out of time order: %.1f %%",
                 100 * BenchOutput.sample(registry, "sink_rows_out_of_order_total") / total[0]));
         // rows committed after the first commit, over the time since it: excludes group join and warm-up of one batch
         synchronized (lock) {
             long measured = total[0] - rowsAtFirst[0];
-            double cpuMicros = cpu[1] == null ? Double.NaN : CpuMeter.between(cpu[0], cpu[1]).microsEach(measured);
+            double cpuMicros = CpuMeter.between(cpu[0], cpu[1]).microsEach(measured);
             double sinkThreads = measured > 0 && !threads[1].cpuNanos().isEmpty()
                     ? ThreadCpu.between(threads[0], threads[1]).get("sink") * 1e6 / measured : Double.NaN;
             return new Phase(measured / ((lastCommitNanos[0] - firstCommitNanos[0]) / 1e9), cpuMicros, sinkThreads);
