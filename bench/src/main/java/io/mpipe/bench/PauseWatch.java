@@ -58,9 +58,14 @@ public final class PauseWatch implements AutoCloseable {
         }
     }
 
-    /** A collector whose collections stop the application (G1's concurrent cycle does not). */
+    /**
+     * Whether a collector bean reports pauses. ZGC and Shenandoah report their concurrent cycles
+     * on beans named "... Cycles" (their pauses on "... Pauses"); every other bean's collections
+     * stop the application, G1's "G1 Concurrent GC" included (from JDK 20 it reports the remark
+     * and cleanup pauses of the concurrent cycle).
+     */
     static boolean isPause(String gcName) {
-        return !gcName.contains("Concurrent");
+        return !gcName.contains("Cycles");
     }
 
     private void tick() {

@@ -24,7 +24,11 @@ class PauseWatchTest {
     void onlyCollectorsThatStopTheApplicationArePauses() {
         assertThat(PauseWatch.isPause("G1 Young Generation")).isTrue();
         assertThat(PauseWatch.isPause("G1 Old Generation")).isTrue();
-        assertThat(PauseWatch.isPause("G1 Concurrent GC")).isFalse();
+        assertThat(PauseWatch.isPause("G1 Concurrent GC")).isTrue(); // remark and cleanup, from JDK 20
         assertThat(PauseWatch.isPause("PS Scavenge")).isTrue();
+        assertThat(PauseWatch.isPause("ZGC Pauses")).isTrue();
+        assertThat(PauseWatch.isPause("ZGC Cycles")).isFalse();
+        assertThat(PauseWatch.isPause("ZGC Major Cycles")).isFalse();
+        assertThat(PauseWatch.isPause("Shenandoah Cycles")).isFalse();
     }
 }

@@ -83,14 +83,16 @@ public final class E2eBench {
             m.put(part, part);
         }
         m.put("jvm_other", "GC, JIT and VM");
-        m.put("outside_jvm", "outside this JVM (PostgreSQL)");
+        m.put("outside_jvm", "outside this JVM (PostgreSQL, the kernel, the rest of the host)");
         return m;
     }
 
     /**
      * The machine's CPU per metric by part: each part's threads in this JVM, what the JVM spent
      * outside them, and what the machine spent outside the JVM; empty when the machine or the JVM
-     * does not say.
+     * does not say. Every part is per metric produced in the step: at a step the consumers kept up
+     * with that is what they took in; at one they fell behind in, they took in fewer, and their
+     * parts read low.
      */
     static Map<String, Double> cpuParts(CpuMeter.Usage machine, Map<String, Double> threadSecs, double metrics) {
         Map<String, Double> out = new LinkedHashMap<>();

@@ -65,7 +65,7 @@ class E2eBenchTest {
         E2eBench.Step step = new E2eBench.Step(250_000, 250_000, 250_000, 0, 250_000, 0, true, 0, 0, 0.9, 8.0, 6.0,
                 parts);
         assertThat(E2eBench.cpuByPart(step)).isEqualTo("collector 1.2 us, sink 1.0 us, exporter 1.6 us, broker 1.0 us,"
-                + " GC, JIT and VM 1.2 us, outside this JVM (PostgreSQL) 2.0 us");
+                + " GC, JIT and VM 1.2 us, outside this JVM (PostgreSQL, the kernel, the rest of the host) 2.0 us");
         E2eBench.Result r = new E2eBench.Result(250_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
                 List.of(step), 10_000, "lz4", E2eBench.HoldUps.NONE);
         @SuppressWarnings("unchecked")

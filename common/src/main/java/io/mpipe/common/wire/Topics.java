@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -32,8 +33,12 @@ public final class Topics {
 
     /** How long to wait for the broker to answer at all. */
     static final int REACH_SECONDS = 30;
-    /** How long a new topic's partitions may take to be served by their leaders. */
-    static final Duration SERVED_WITHIN = Duration.ofSeconds(30);
+    /**
+     * How long {@link #ensure} waits for the topics' partitions to be served by their leaders: a
+     * healthy broker takes up a new partition in milliseconds; one whose leader is away is not
+     * waited for longer than this.
+     */
+    static final Duration SERVED_WITHIN = Duration.ofSeconds(10);
 
     private Topics() {
     }
@@ -42,8 +47,11 @@ public final class Topics {
      * Ensures each named topic exists, creating missing ones with the configured partitions and
      * replication, and returns once every partition of each is served by its leader
      * ({@link #awaitServed}), whoever created it: another service may have created it a moment ago.
+     * When some partition is not served within {@link #SERVED_WITHIN} (its leader away, say), or
+     * the broker will not say, that is logged and the caller goes on, as it would have without
+     * the wait: a consumer still reads the other partitions.
      *
-     * @throws IllegalStateException when the broker cannot be reached or refuses
+     * @throws IllegalStateException when the broker cannot be reached or refuses to create a topic
      */
     public static void ensure(Admin admin, KafkaSettings kafka, String... topics) {
         try {
@@ -73,7 +81,12 @@ public final class Topics {
                     }
                 }
             }
-            awaitServed(admin, List.of(topics), SERVED_WITHIN);
+            try {
+                awaitServed(admin, List.of(topics), SERVED_WITHIN);
+            } catch (IllegalStateException e) {
+                log.warn("{}; going on: a producer's first records to a partition its leader has not taken up"
+                        + " yet may be refused until they time out", e.getMessage());
+            }
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot create topics " + String.join(", ", topics) + " on "
                     + kafka.bootstrapServers() + ": " + (e.getCause() != null ? e.getCause() : e), e);
@@ -97,16 +110,17 @@ public final class Topics {
         long deadline = System.nanoTime() + max.toNanos();
         Exception last = null;
         while (System.nanoTime() < deadline) {
-            long leftMs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
             try {
+                int leftMs = leftMs(deadline);
                 Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-                for (TopicDescription d : admin.describeTopics(topics).allTopicNames()
-                        .get(leftMs, TimeUnit.MILLISECONDS).values()) {
+                for (TopicDescription d : admin.describeTopics(topics, new DescribeTopicsOptions().timeoutMs(leftMs))
+                        .allTopicNames().get(leftMs, TimeUnit.MILLISECONDS).values()) {
                     for (TopicPartitionInfo p : d.partitions()) {
                         latest.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest());
                     }
                 }
-                admin.listOffsets(latest, new ListOffsetsOptions().timeoutMs((int) Math.min(leftMs, Integer.MAX_VALUE)))
+                leftMs = leftMs(deadline);
+                admin.listOffsets(latest, new ListOffsetsOptions().timeoutMs(leftMs))
                         .all().get(leftMs, TimeUnit.MILLISECONDS);
                 return;
             } catch (ExecutionException e) {
@@ -120,7 +134,12 @@ public final class Topics {
             Thread.sleep(20);
         }
         throw new IllegalStateException("topics " + String.join(", ", topics) + ": some partitions were not served"
-                + " by their leaders within " + max.toSeconds() + " s"
+                + " by their leaders within " + max.toMillis() + " ms"
                 + (last == null ? "" : " (last: " + (last.getCause() != null ? last.getCause() : last) + ")"));
+    }
+
+    /** Milliseconds left until {@code deadline} (a {@link System#nanoTime()}), at least 1. */
+    private static int leftMs(long deadline) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
     }
 }

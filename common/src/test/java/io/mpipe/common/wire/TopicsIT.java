@@ -1,6 +1,7 @@
 package io.mpipe.common.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mpipe.common.config.KafkaSettings;
 import io.mpipe.testsupport.TestKafka;
@@ -59,6 +60,19 @@ class TopicsIT {
                         .isZero();
                 assertThat(stored(admin, topic)).as("round %d: records in the topic", round).isEqualTo(records);
             }
+        }
+    }
+
+    @Test
+    void shouldGiveUpWaitingForATopicThatIsNotThereAtItsDeadline(TestKafka kafka) throws Exception {
+        try (Admin admin = kafka.admin()) {
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> Topics.awaitServed(admin, List.of(TestKafka.uniqueName("absent")),
+                    java.time.Duration.ofSeconds(1)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("not served by their leaders within 1000 ms");
+            // not at once (it waited), and not for the Admin default of a minute past its deadline
+            assertThat((System.nanoTime() - t0) / 1e9).isBetween(1.0, 10.0);
         }
     }
 
