@@ -53,10 +53,13 @@ public final class CollectorApp implements AutoCloseable {
     public static CollectorApp start(CollectorConfig config, CollectorRegistry registry, List<Source> extraSources) {
         Clock clock = Clock.systemUTC();
         CollectorMetrics metrics = new CollectorMetrics(registry);
-        ensureTopic(config);
+        boolean topicReady = tryEnsureTopic(config);
         MetricPublisher publisher = new MetricPublisher(new KafkaProducer<>(producerProps(config, "collector"),
                 new ByteArraySerializer(), new ByteArraySerializer()), config.kafka().topic(),
-                config.producer().maxBuffered(), metrics);
+                config.producer().maxBuffered(), metrics, topicReady);
+        if (!topicReady) {
+            ensureTopicLater(config, publisher);
+        }
         List<Source> sources = new ArrayList<>(extraSources);
         if (config.synthetic() != null) {
             sources.add(new SyntheticSource(config.synthetic()));
@@ -83,12 +86,13 @@ public final class CollectorApp implements AutoCloseable {
         return app;
     }
 
-    private static void ensureTopic(CollectorConfig config) {
-        if (tryEnsureTopic(config)) {
-            return;
-        }
-        // the broker is away at start: records wait in the buffer, and the topic is created (with
-        // the configured partitions, not the broker's default) as soon as the broker answers
+    /**
+     * The broker was away at start: records wait in the publisher's buffer, the topic is created
+     * (with the configured partitions, not the broker's default) as soon as the broker answers,
+     * and the publisher sends once its partitions are served (a record sent to a partition its
+     * leader has not taken up yet can be refused until it times out; see {@code Topics}).
+     */
+    private static void ensureTopicLater(CollectorConfig config, MetricPublisher publisher) {
         Thread retry = new Thread(() -> {
             while (!tryEnsureTopic(config)) {
                 try {
@@ -97,6 +101,7 @@ public final class CollectorApp implements AutoCloseable {
                     return;
                 }
             }
+            publisher.open();
         }, "collector-topic");
         retry.setDaemon(true);
         retry.start();

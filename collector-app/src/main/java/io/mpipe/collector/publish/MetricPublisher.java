@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.Callback;
@@ -45,12 +46,24 @@ public final class MetricPublisher implements AutoCloseable {
     /** A failure the producer reported inside {@code send}; only the sender thread touches it. */
     private Exception syncFailure;
     private final Thread sender;
+    /** Zero once records may be sent. */
+    private final CountDownLatch open;
     private final java.util.concurrent.atomic.AtomicLong acknowledged = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closing;
     private volatile long lastErrorLogMs;
 
     public MetricPublisher(Producer<byte[], byte[]> producer, String topic, int maxBuffered, CollectorMetrics metrics) {
+        this(producer, topic, maxBuffered, metrics, true);
+    }
+
+    /**
+     * @param open false to hold every record taken until {@link #open()}: for a topic that is not
+     *             known yet to be served by its partitions' leaders ({@code Topics.ensure})
+     */
+    public MetricPublisher(Producer<byte[], byte[]> producer, String topic, int maxBuffered, CollectorMetrics metrics,
+            boolean open) {
+        this.open = new CountDownLatch(open ? 0 : 1);
         this.producer = producer;
         this.topic = topic;
         this.maxBuffered = maxBuffered;
@@ -174,9 +187,22 @@ public final class MetricPublisher implements AutoCloseable {
         queue.add(out); // never full: the queue holds at most as many as there are permits
     }
 
+    /**
+     * Lets the records taken so far, and all after them, go to the topic: its partitions are
+     * served. Until then they wait in the buffer, as while the broker is away.
+     */
+    public void open() {
+        open.countDown();
+    }
+
     private void sendLoop() {
         List<Outgoing[]> batch = new ArrayList<>(DRAIN_BATCH);
         try {
+            // held until the topic is served; closing tries what is queued once more, as below
+            boolean held = true;
+            while (held && !closing) {
+                held = !open.await(100, TimeUnit.MILLISECONDS);
+            }
             while (!closing || !queue.isEmpty()) {
                 Outgoing[] first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
