@@ -77,12 +77,8 @@ public final class TestKafka {
                 }
                 Thread.sleep(20);
             }
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            for (int p = 0; p < partitions; p++) {
-                latest.put(new TopicPartition(name, p), OffsetSpec.latest());
-            }
             // the leader known is not yet the leader serving: this asks the leader itself (retried until it does)
-            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            admin.listOffsets(latest(name, partitions)).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("creating topic " + name, e);
         } catch (InterruptedException e) {
@@ -103,6 +99,31 @@ public final class TestKafka {
             }
             throw e;
         }
+    }
+
+    /**
+     * The sum of the latest offsets of the topic's first {@code partitions} partitions: the records
+     * written to it, for a topic no transaction wrote to and nothing deleted from.
+     */
+    public long recordsIn(String topic, int partitions) {
+        try (Admin admin = admin()) {
+            return admin.listOffsets(latest(topic, partitions)).all().get(30, TimeUnit.SECONDS).values().stream()
+                    .mapToLong(i -> i.offset()).sum();
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("reading the latest offsets of " + topic, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The latest offset of each of the topic's first {@code partitions} partitions, to ask for. */
+    private static Map<TopicPartition, OffsetSpec> latest(String topic, int partitions) {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        }
+        return latest;
     }
 
     /** A unique consumer group id. */

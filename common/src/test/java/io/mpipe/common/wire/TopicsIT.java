@@ -7,18 +7,15 @@ import io.mpipe.common.config.KafkaSettings;
 import io.mpipe.testsupport.TestKafka;
 import io.mpipe.testsupport.WithKafka;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
@@ -58,7 +55,7 @@ class TopicsIT {
                 producer.flush();
                 assertThat(failed.get()).as("round %d: records not delivered (first: %s)", round, firstFailure.get())
                         .isZero();
-                assertThat(stored(admin, topic)).as("round %d: records in the topic", round).isEqualTo(records);
+                assertThat(kafka.recordsIn(topic, PARTITIONS)).as("round %d: records in the topic", round).isEqualTo(records);
             }
         }
     }
@@ -88,15 +85,5 @@ class TopicsIT {
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "4000");
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    private static long stored(Admin admin, String topic) throws Exception {
-        Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-        for (int p = 0; p < PARTITIONS; p++) {
-            latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-        }
-        List<Long> ends = new ArrayList<>();
-        admin.listOffsets(latest).all().get().values().forEach(i -> ends.add(i.offset()));
-        return ends.stream().mapToLong(Long::longValue).sum();
     }
 }
