@@ -7,12 +7,15 @@ import io.mpipe.common.wire.Topics;
 import io.mpipe.sink.batch.BatchPolicy;
 import io.mpipe.sink.copy.CopyBatchWriter;
 import io.mpipe.sink.dlq.DeadLetterPublisher;
+import io.mpipe.sink.dlq.RecordFetcher;
+import io.mpipe.sink.maintenance.SeriesCleanup;
 import io.mpipe.sink.offsets.OffsetStore;
 import io.mpipe.sink.schema.Database;
 import io.mpipe.sink.schema.Migrations;
 import io.mpipe.sink.schema.PartitionMaintainer;
 import io.mpipe.sink.series.SeriesCache;
 import io.mpipe.sink.series.SeriesResolver;
+import io.mpipe.sink.write.WritePath;
 import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,17 +53,19 @@ public final class SinkApp implements AutoCloseable {
     private final SinkConfig config;
     private final HikariDataSource pool;
     private final KafkaProducer<byte[], byte[]> dlqProducer;
+    private final RecordFetcher fetcher;
     private final SinkLoop loop;
     private final Thread loopThread;
     private final ScheduledExecutorService maintenance;
     private final ServiceHttpServer http;
     private boolean closed;
 
-    private SinkApp(SinkConfig config, HikariDataSource pool, KafkaProducer<byte[], byte[]> dlqProducer, SinkLoop loop,
-            ScheduledExecutorService maintenance, ServiceHttpServer http) {
+    private SinkApp(SinkConfig config, HikariDataSource pool, KafkaProducer<byte[], byte[]> dlqProducer,
+            RecordFetcher fetcher, SinkLoop loop, ScheduledExecutorService maintenance, ServiceHttpServer http) {
         this.config = config;
         this.pool = pool;
         this.dlqProducer = dlqProducer;
+        this.fetcher = fetcher;
         this.loop = loop;
         this.maintenance = maintenance;
         this.http = http;
@@ -103,22 +108,27 @@ public final class SinkApp implements AutoCloseable {
             SeriesCache cache = new SeriesCache(config.seriesCacheSize());
             SinkMetrics metrics = new SinkMetrics(registry, clock, cache);
             OffsetStore offsets = new OffsetStore(config.group());
-            CopyBatchWriter writer = new CopyBatchWriter(pool, new SeriesResolver(cache),
-                    new PartitionMaintainer(config.partitionInterval()), offsets,
-                    new DeadLetterPublisher(dlqProducer, config.kafka().dlqTopic()), config.dedup());
-            SinkLoop loop = new SinkLoop(consumer, writer, offsets, pool,
+            PartitionMaintainer partitions = new PartitionMaintainer(config.partitionInterval());
+            DeadLetterPublisher deadLetters = new DeadLetterPublisher(dlqProducer, config.kafka().dlqTopic());
+            CopyBatchWriter copy = new CopyBatchWriter(pool, new SeriesResolver(cache), partitions, offsets,
+                    deadLetters, config.dedup());
+            RecordFetcher fetcher = new RecordFetcher(() -> new KafkaConsumer<>(fetcherProps(config, n),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer()), Duration.ofSeconds(30));
+            WritePath writer = new WritePath(copy, deadLetters, fetcher, config.maxBackoff(), metrics.writeListener());
+            SinkLoop loop = new SinkLoop(consumer, writer, partitions.known(), offsets, pool,
                     new BatchPolicy(config.batchMaxRows(), config.batchMaxAge(), clock), metrics,
                     new SinkLoop.Options(config.kafka().topic(), config.retention().toMillis(),
                             config.partitionInterval().toMillis(), config.startFrom(),
                             config.maxBackoff(), Duration.ofSeconds(30), config.shutdownTimeout(),
-                            maxPollRecords(config)), onCommit);
+                            maxPollRecords(config), config.maxFuture().toMillis(),
+                            config.maxNewPartitionsPerBatch()), onCommit);
             ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "sink-maintenance");
                 t.setDaemon(true);
                 return t;
             });
             loopRef[0] = loop;
-            SinkApp app = new SinkApp(config, pool, dlqProducer, loop, maintenance, http);
+            SinkApp app = new SinkApp(config, pool, dlqProducer, fetcher, loop, maintenance, http);
             app.startRunning(clock);
             return app;
         } catch (RuntimeException e) {
@@ -166,6 +176,7 @@ public final class SinkApp implements AutoCloseable {
         try {
             maintainer.ensureAhead(pool, clock, config.partitionsAhead());
             maintainer.dropExpired(pool, clock, config.retention());
+            SeriesCleanup.run(pool);
             maintainer.indexClosed(pool, clock, CLOSED_AFTER);
         } catch (SQLException | RuntimeException e) {
             maintainer.forget();
@@ -178,6 +189,7 @@ public final class SinkApp implements AutoCloseable {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("consumer", loop.isRunning() ? "running" : "stopped");
         d.put("postgres", loop.databaseUp() ? "up" : "unreachable");
+        loop.writeProblem().ifPresent(p -> d.put("writes", p));
         loop.failure().ifPresent(f -> d.put("error", f.toString()));
         return loop.isRunning() && loop.databaseUp() ? Health.up(d) : Health.down(d);
     }
@@ -203,12 +215,25 @@ public final class SinkApp implements AutoCloseable {
         return p;
     }
 
+    /** The consumer that reads refused rows' records back for their dead letters: no group. */
+    static Properties fetcherProps(SinkConfig c, int instance) {
+        Properties p = c.kafka().clientProperties();
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "sink-fetch-" + c.group() + "-" + ProcessHandle.current().pid() + "-"
+                + instance);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+        return p;
+    }
+
     static Properties producerProps(SinkConfig c, int instance) {
         Properties p = c.kafka().clientProperties();
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "sink-dlq-" + c.group() + "-" + ProcessHandle.current().pid() + "-" + instance);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DeadLetterPublisher.MAX_REQUEST_BYTES));
         return p;
     }
 
@@ -246,6 +271,7 @@ public final class SinkApp implements AutoCloseable {
         }
         maintenance.shutdownNow();
         http.close();
+        fetcher.close();
         dlqProducer.close(Duration.ofSeconds(10));
         pool.close();
         log.info("sink: stopped");

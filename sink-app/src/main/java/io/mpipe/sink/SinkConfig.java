@@ -38,6 +38,8 @@ public record SinkConfig(
         Optional<Instant> startFrom,
         Duration maxBackoff,
         Duration shutdownTimeout,
+        Duration maxFuture,
+        int maxNewPartitionsPerBatch,
         Map<String, String> consumerProperties) {
 
     /** The config sections the sink reads; unknown keys in them are errors. */
@@ -113,20 +115,23 @@ public record SinkConfig(
                 Duration.ofMinutes(10));
         Duration shutdown = r.duration("sink.shutdown-timeout", Duration.ofSeconds(30), Duration.ofSeconds(1),
                 Duration.ofMinutes(10));
+        Duration maxFuture = r.duration("sink.max-future", Duration.ofHours(1), Duration.ofSeconds(1),
+                Duration.ofDays(366));
+        int maxNewPartitions = r.integer("sink.max-new-partitions-per-batch", 8, 1, 1_000);
         Map<String, String> consumerProps = r.stringMap("sink.consumer-properties");
         return new SinkConfig(kafka, pg, logging, http, group, maxRows, maxAge, migrate, retention, interval, ahead,
-                maintenance, cache, dedup, from, backoff, shutdown, consumerProps);
+                maintenance, cache, dedup, from, backoff, shutdown, maxFuture, maxNewPartitions, consumerProps);
     }
 
     public SinkConfig withGroup(String newGroup) {
         return new SinkConfig(kafka, postgres, logging, http, newGroup, batchMaxRows, batchMaxAge, migrateOnStart,
                 retention, partitionInterval, partitionsAhead, maintenanceInterval, seriesCacheSize, dedup, startFrom,
-                maxBackoff, shutdownTimeout, consumerProperties);
+                maxBackoff, shutdownTimeout, maxFuture, maxNewPartitionsPerBatch, consumerProperties);
     }
 
     public SinkConfig withStartFrom(Optional<Instant> from) {
         return new SinkConfig(kafka, postgres, logging, http, group, batchMaxRows, batchMaxAge, migrateOnStart,
                 retention, partitionInterval, partitionsAhead, maintenanceInterval, seriesCacheSize, dedup, from,
-                maxBackoff, shutdownTimeout, consumerProperties);
+                maxBackoff, shutdownTimeout, maxFuture, maxNewPartitionsPerBatch, consumerProperties);
     }
 }

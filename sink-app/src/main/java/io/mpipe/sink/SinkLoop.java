@@ -5,10 +5,11 @@ import io.mpipe.common.wire.MetricDecodeException;
 import io.mpipe.common.wire.SampleDecoder;
 import io.mpipe.sink.batch.Batch;
 import io.mpipe.sink.batch.BatchPolicy;
-import io.mpipe.sink.copy.CopyBatchWriter;
 import io.mpipe.sink.copy.WriteResult;
 import io.mpipe.sink.dlq.DeadLetter;
 import io.mpipe.sink.offsets.OffsetStore;
+import io.mpipe.sink.write.WriteErrors;
+import io.mpipe.sink.write.WritePath;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,7 +61,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>PostgreSQL unreachable: the writer retries the same batch with backoff, and the loop pauses
  * its partitions (staying in the group) until the batch is in. Nothing is skipped, nothing
- * committed early.
+ * committed early. Rows PostgreSQL refuses for their data are found and dead-lettered
+ * ({@link WritePath}); so are records that are not valid metrics, whose key is not their series
+ * key, or whose sample is more than {@code max-future} ahead of the sink's clock.
+ *
+ * <p>A batch creates at most {@code max-new-partitions} time partitions: a record that would need
+ * one more is read again for the next batch (the consumer is sought back to it), so one batch of
+ * samples spread over years does not ask PostgreSQL for thousands of tables in one transaction.
  */
 public final class SinkLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
@@ -68,6 +75,8 @@ public final class SinkLoop implements Runnable {
     /** Longest poll while a write is in flight. */
     private static final Duration WRITE_CHECK = Duration.ofMillis(5);
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+    /** What {@link #accept} returns for a record that waits for the next batch. */
+    private static final long DEFERRED = Long.MAX_VALUE;
     /** Longest wait on a busy writer before polling again (the poll keeps the group membership). */
     private static final Duration BACKPRESSURE_WAIT = Duration.ofMillis(500);
     /**
@@ -98,11 +107,14 @@ public final class SinkLoop implements Runnable {
 
     /** Settings of the loop. */
     public record Options(String topic, long retentionMs, long partitionIntervalMs, Optional<Instant> startFrom,
-            Duration maxBackoff, Duration revokeWait, Duration shutdownTimeout, int maxPollRecords) {
+            Duration maxBackoff, Duration revokeWait, Duration shutdownTimeout, int maxPollRecords, long maxFutureMs,
+            int maxNewPartitions) {
     }
 
     private final Consumer<byte[], byte[]> consumer;
-    private final CopyBatchWriter writer;
+    private final WritePath writer;
+    /** Starts of the time partitions the writer knows to exist (a live view). */
+    private final Set<Long> existingPartitions;
     private final OffsetStore offsets;
     private final DataSource dataSource;
     private final BatchPolicy policy;
@@ -146,7 +158,8 @@ public final class SinkLoop implements Runnable {
 
     private volatile boolean stopping;
     private volatile boolean abandonWrites;
-    private volatile boolean databaseUp = true;
+    /** False while the stored offsets cannot be read (a seek waits for PostgreSQL). */
+    private volatile boolean offsetsReadable = true;
     private volatile int assignedCount;
     private boolean caughtUp;
     /** Samples skipped for their age since the last note of it, and the newest of them. */
@@ -157,19 +170,20 @@ public final class SinkLoop implements Runnable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CountDownLatch finished = new CountDownLatch(1);
 
-    public SinkLoop(Consumer<byte[], byte[]> consumer, CopyBatchWriter writer, OffsetStore offsets,
-            DataSource dataSource, BatchPolicy policy, SinkMetrics metrics, Options options,
+    public SinkLoop(Consumer<byte[], byte[]> consumer, WritePath writer, Set<Long> existingPartitions,
+            OffsetStore offsets, DataSource dataSource, BatchPolicy policy, SinkMetrics metrics, Options options,
             CommitListener onCommit) {
         this.onCommit = onCommit;
         this.consumer = consumer;
         this.writer = writer;
+        this.existingPartitions = existingPartitions;
         this.offsets = offsets;
         this.dataSource = dataSource;
         this.policy = policy;
         this.metrics = metrics;
         this.options = options;
         this.maxPollRecords = options.maxPollRecords();
-        this.building = new Batch(policy.maxRows(), options.partitionIntervalMs());
+        this.building = newBatch(16);
         this.writerThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "sink-writer");
             t.setDaemon(true);
@@ -206,7 +220,11 @@ public final class SinkLoop implements Runnable {
                         }
                         long newest = Long.MIN_VALUE;
                         for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
-                            newest = Math.max(newest, accept(tp, rec));
+                            long ts = accept(tp, rec);
+                            if (ts == DEFERRED) {
+                                break; // it and the rest of this partition's records come again
+                            }
+                            newest = Math.max(newest, ts);
                         }
                         Progress p = progress.get(tp);
                         if (newest != Long.MIN_VALUE && p != null) {
@@ -266,13 +284,25 @@ public final class SinkLoop implements Runnable {
         }
     }
 
-    /** Adds the record to the batch; returns the timestamp of the sample stored, else {@link Long#MIN_VALUE}. */
+    /**
+     * Adds the record to the batch; returns the timestamp of the sample stored, {@link Long#MIN_VALUE}
+     * when none is (a dead letter, a sample past retention), or {@link #DEFERRED} when the record
+     * would need one new time partition more than a batch may create: the consumer is then sought
+     * back to it, and the batch is {@link Batch#close() closed}.
+     */
     private long accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> rec) {
         long now = policy.now();
         try {
             decoder.decode(rec.key(), rec.value()); // checked in full; the metric itself is not built
+            decoder.checkKey(rec.key());
         } catch (MetricDecodeException e) {
             deadLetter(tp, rec, e.field(), e.reason(), now);
+            return Long.MIN_VALUE;
+        }
+        if (decoder.timestamp() > now + options.maxFutureMs()) {
+            deadLetter(tp, rec, "timestamp", "future: " + Instant.ofEpochMilli(decoder.timestamp()) + " is more than "
+                    + Durations.format(Duration.ofMillis(options.maxFutureMs())) + " ahead of the sink's clock ("
+                    + Instant.ofEpochMilli(now) + "; sink.max-future)", now);
             return Long.MIN_VALUE;
         }
         if (options.retentionMs() > 0 && decoder.timestamp() < now - options.retentionMs()) {
@@ -283,8 +313,18 @@ public final class SinkLoop implements Runnable {
             noteSkipped(now);
             return Long.MIN_VALUE;
         }
+        if (building.newPartitions() >= options.maxNewPartitions() && building.needsNewPartition(decoder.timestamp())) {
+            consumer.seek(tp, rec.offset());
+            building.close();
+            metrics.deferred.inc();
+            return DEFERRED;
+        }
         building.add(tp, rec.offset(), decoder.key(), decoder.timestamp(), decoder.value(), now);
         return decoder.timestamp();
+    }
+
+    private Batch newBatch(int expectedSeries) {
+        return new Batch(policy.maxRows(), expectedSeries, options.partitionIntervalMs(), existingPartitions);
     }
 
     /** How far a partition has been read in time, and when (since it was sought). */
@@ -421,7 +461,7 @@ public final class SinkLoop implements Runnable {
             writerBound = false;
         }
         Batch rest = null;
-        if (cut && watermark != Long.MAX_VALUE && batch.size() > 0
+        if (cut && !batch.isClosed() && watermark != Long.MAX_VALUE && batch.size() > 0
                 && (behind || (long) CUT_FROM_SHARE * batch.size() >= policy.maxRows())) {
             if (batch == held && watermark == heldAt && behind) {
                 return; // still held: nothing it waits for has moved
@@ -438,47 +478,9 @@ public final class SinkLoop implements Runnable {
             }
         }
         held = null;
-        building = rest != null ? rest
-                : new Batch(policy.maxRows(), batch.seriesKeys().size(), options.partitionIntervalMs());
+        building = rest != null ? rest : newBatch(batch.seriesKeys().size());
         inFlightBatch = batch;
-        inFlight = writerThread.submit(() -> writeWithRetry(batch));
-    }
-
-    private WriteResult writeWithRetry(Batch batch) throws InterruptedException {
-        long backoff = MIN_BACKOFF.toMillis();
-        int attempt = 0;
-        while (true) {
-            try {
-                WriteResult r = writer.write(batch);
-                if (!databaseUp) {
-                    log.info("sink: PostgreSQL accepts writes again after {} retries", attempt);
-                }
-                databaseUp = true;
-                metrics.up.set(1);
-                return r;
-            } catch (SQLException | RuntimeException e) {
-                attempt++;
-                databaseUp = false;
-                metrics.up.set(0);
-                metrics.retries.inc();
-                metrics.batchesFailed.inc();
-                if (abandonWrites) {
-                    throw new IllegalStateException("batch abandoned at shutdown after " + attempt + " attempts", e);
-                }
-                log.warn("sink: writing batch of {} rows (offsets {}) failed, attempt {}; retrying in {} ms: {}",
-                        batch.size(), batch.nextOffsets(), attempt, backoff, describe(e));
-                Thread.sleep(backoff);
-                backoff = Math.min(backoff * 2, options.maxBackoff().toMillis());
-            }
-        }
-    }
-
-    private static String describe(Throwable e) {
-        String msg = e.getMessage();
-        if (e instanceof SQLException s && s.getSQLState() != null) {
-            msg = "[" + s.getSQLState() + "] " + msg;
-        }
-        return e.getClass().getSimpleName() + ": " + msg;
+        inFlight = writerThread.submit(() -> writer.write(batch, () -> abandonWrites));
     }
 
     /** Collects a finished write: metrics, and the Kafka commit. With {@code block}, waits for it. */
@@ -496,7 +498,7 @@ public final class SinkLoop implements Runnable {
                 // the batch is neither written nor to be retried: go back to what PostgreSQL holds, so
                 // that nothing after the last stored offset is skipped
                 log.error("sink: batch not written; re-reading every partition from its stored offset", e.getCause());
-                building = new Batch(policy.maxRows(), options.partitionIntervalMs());
+                building = newBatch(16);
                 needSeek.addAll(assigned);
                 nextSeekAttemptMs = 0;
             } else {
@@ -504,7 +506,7 @@ public final class SinkLoop implements Runnable {
                 // offsets would pass the failed rows); the next owner reads both from the stored offset
                 log.warn("sink: batch not written: {}; nothing read after it is written either",
                         e.getCause().toString());
-                building = new Batch(policy.maxRows(), options.partitionIntervalMs());
+                building = newBatch(16);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -567,16 +569,17 @@ public final class SinkLoop implements Runnable {
             stored = offsets.read(dataSource, needSeek);
             seekFresh(stored);
         } catch (SQLException | org.apache.kafka.common.KafkaException e) {
-            databaseUp = false;
+            offsetsReadable = false;
             metrics.up.set(0);
             metrics.retries.inc();
             log.warn("sink: cannot read stored offsets for {} ({}); partitions stay paused, retrying in {} ms",
-                    needSeek, describe(e), seekBackoffMs);
+                    needSeek, WriteErrors.describe(e), seekBackoffMs);
             nextSeekAttemptMs = policy.now() + seekBackoffMs;
             seekBackoffMs = Math.min(seekBackoffMs * 2, options.maxBackoff().toMillis());
             return;
         }
         seekBackoffMs = MIN_BACKOFF.toMillis();
+        offsetsReadable = true;
         long now = policy.now();
         needSeek.forEach(tp -> progress.put(tp, new Progress(now)));
         needSeek.clear();
@@ -746,8 +749,14 @@ public final class SinkLoop implements Runnable {
         return assignedCount;
     }
 
+    /** False while the last write failed, or the stored offsets cannot be read. */
     public boolean databaseUp() {
-        return databaseUp;
+        return writer.databaseUp() && offsetsReadable;
+    }
+
+    /** What makes writes fail now, when they do. */
+    public Optional<String> writeProblem() {
+        return writer.problem();
     }
 
     /** Set when the loop ended on an error rather than {@link #stop()}. */

@@ -3,6 +3,7 @@ package io.mpipe.sink;
 import io.mpipe.sink.batch.Batch;
 import io.mpipe.sink.copy.WriteResult;
 import io.mpipe.sink.series.SeriesCache;
+import io.mpipe.sink.write.WritePath;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
@@ -26,6 +27,7 @@ public final class SinkMetrics {
     final Counter retries;
     final Counter skipped;
     final Counter recordsConsumed;
+    final Counter deferred;
     private final Counter rowsOutOfOrder;
     final Gauge up;
     private final AtomicLong newestCommittedTimestamp = new AtomicLong(Long.MIN_VALUE);
@@ -54,6 +56,9 @@ public final class SinkMetrics {
         skipped = Counter.build("sink_samples_skipped_total", "Samples consumed but not stored, by reason")
                 .labelNames("reason").register(registry);
         recordsConsumed = Counter.build("sink_records_consumed_total", "Records read from Kafka").register(registry);
+        deferred = Counter.build("sink_records_deferred_total", "Records left for the next batch (and read again)"
+                + " because their batch had created sink.max-new-partitions-per-batch time partitions already")
+                .register(registry);
         rowsOutOfOrder = Counter.build("sink_rows_out_of_order_total",
                 "Sample rows committed that were older than the newest row this sink had committed before"
                         + " (PostgreSQL inserts them more slowly)").register(registry);
@@ -76,6 +81,23 @@ public final class SinkMetrics {
         }.register(registry);
     }
 
+    /** What the write path reports: retries, and rows PostgreSQL refused. */
+    WritePath.Listener writeListener() {
+        return new WritePath.Listener() {
+            @Override
+            public void retrying(Throwable e) {
+                up.set(0);
+                retries.inc();
+                batchesFailed.inc();
+            }
+
+            @Override
+            public void refused(int rows) {
+                deadLetters.labels(WritePath.POSTGRES_FIELD).inc(rows);
+            }
+        };
+    }
+
     /** A batch is committed: {@code r} says how it went, {@code b} is what it held. Called by one thread. */
     void committed(WriteResult r, Batch b) {
         long newestBefore = newestCommittedTimestamp.get();
@@ -87,6 +109,7 @@ public final class SinkMetrics {
         }
         rowsOutOfOrder.inc(older);
         batchesCommitted.inc();
+        up.set(1);
         rowsWritten.inc(r.inserted());
         duplicates.inc(r.duplicates());
         batchRows.observe(r.rows());

@@ -95,7 +95,12 @@ public final class MetricRules {
         }
     }
 
-    /** Checks one label value, throwing with the field and the reason. */
+    /**
+     * Checks one label value, throwing with the field and the reason. A value is any Unicode text
+     * but NUL: PostgreSQL stores neither a NUL character nor an unpaired UTF-16 surrogate (which
+     * has no UTF-8 form) in {@code text} or {@code jsonb}, so a value with either would be refused
+     * by the database long after the pipeline accepted it.
+     */
     public static void checkLabelValue(String labelName, String value) {
         if (value == null) {
             throw new InvalidMetricException("labels." + labelName, "value is null");
@@ -104,6 +109,41 @@ public final class MetricRules {
             throw new InvalidMetricException("labels." + labelName, "value is longer than "
                     + MAX_LABEL_VALUE_LENGTH + " characters");
         }
+        int bad = firstUnstorable(value);
+        if (bad >= 0) {
+            throw new InvalidMetricException("labels." + labelName, value.charAt(bad) == 0
+                    ? "value contains a NUL character (\\u0000) at index " + bad
+                    : "value contains an unpaired UTF-16 surrogate (\\u" + Integer.toHexString(value.charAt(bad))
+                            + ") at index " + bad);
+        }
+    }
+
+    /**
+     * The index of the first NUL character or unpaired surrogate in {@code s}, or -1 when there is
+     * none: text PostgreSQL can store and UTF-8 can encode.
+     */
+    public static int firstUnstorable(String s) {
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0xD800) {
+                continue; // the common case
+            }
+            if (c == 0) {
+                return i;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                return i;
+            }
+            if (Character.isLowSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Checks a timestamp in epoch milliseconds. */

@@ -418,6 +418,49 @@ public final class SampleDecoder {
         }
     }
 
+    /**
+     * Checks that {@code recordKey}, the key of the record decoded last, is its canonical series
+     * key as UTF-8 ({@link #key()}): the topic is partitioned by the key, so a record whose key
+     * names another series (or none) lands in a partition that does not hold its series, and the
+     * sink and the exporter would each see the series in two places.
+     *
+     * @throws MetricDecodeException with the field {@code key} when it is missing or not the series key
+     */
+    public void checkKey(byte[] recordKey) {
+        if (recordKey == null) {
+            throw new MetricDecodeException("key", "is missing; it must be the series key " + abbreviate(key));
+        }
+        if (!isKey(recordKey, key)) {
+            throw new MetricDecodeException("key", recordKey.length == 0 ? "is empty; it must be the series key "
+                    + abbreviate(key) : "'" + abbreviate(new String(recordKey, StandardCharsets.UTF_8))
+                    + "' is not the series key of the value, " + abbreviate(key));
+        }
+    }
+
+    /** True when {@code bytes} is {@code key} in UTF-8; without a copy when the key is ASCII. */
+    static boolean isKey(byte[] bytes, String key) {
+        int n = key.length();
+        if (bytes.length == n) {
+            int i = 0;
+            while (i < n && key.charAt(i) < 0x80 && bytes[i] == key.charAt(i)) {
+                i++;
+            }
+            if (i == n) {
+                return true;
+            }
+            if (key.charAt(i) < 0x80) {
+                return false; // an ASCII character differs
+            }
+        } else if (bytes.length < n) {
+            return false; // UTF-8 takes at least a byte for each UTF-16 unit
+        }
+        return Arrays.equals(bytes, key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 61) + "...";
+    }
+
     /** The canonical series key of the record decoded last. */
     public String key() {
         return key;

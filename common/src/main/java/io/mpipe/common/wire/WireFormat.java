@@ -24,6 +24,18 @@ public final class WireFormat {
     public static final String DLQ_TOPIC_HEADER = "dlq.topic";
     public static final String DLQ_PARTITION_HEADER = "dlq.partition";
     public static final String DLQ_OFFSET_HEADER = "dlq.offset";
+    /** The original record's timestamp (epoch ms); the dead letter itself is stamped when it was sent. */
+    public static final String DLQ_TIMESTAMP_HEADER = "dlq.timestamp";
+    /** On a dead letter whose value was cut: the original value's size in bytes. */
+    public static final String DLQ_ORIGINAL_SIZE_HEADER = "dlq.original-size";
+    /** On a dead letter whose value was cut: the SHA-256 of the original value, in hex. */
+    public static final String DLQ_SHA256_HEADER = "dlq.sha256";
+    /** On a dead letter whose key was cut: the original key's size in bytes. */
+    public static final String DLQ_ORIGINAL_KEY_SIZE_HEADER = "dlq.original-key-size";
+    /** On a dead letter whose key was cut: the SHA-256 of the original key, in hex. */
+    public static final String DLQ_KEY_SHA256_HEADER = "dlq.key-sha256";
+    /** On a dead letter that could not carry all the record's headers: how many were left out. */
+    public static final String DLQ_HEADERS_DROPPED_HEADER = "dlq.headers-dropped";
 
     private WireFormat() {
     }

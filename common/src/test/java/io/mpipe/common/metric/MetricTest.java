@@ -82,4 +82,22 @@ class MetricTest {
                 .hasMessageStartingWith("timestamp:");
         assertThat(new Metric("up", 0, 1, Labels.EMPTY).timestamp()).isZero();
     }
+
+    @Test
+    void shouldRejectLabelValuesPostgresCannotStoreNamingTheLabelAndThePlace() {
+        assertThatThrownBy(() -> Labels.of("host", "a\u0000b"))
+                .isInstanceOfSatisfying(InvalidMetricException.class, e -> {
+                    assertThat(e.field()).isEqualTo("labels.host");
+                    assertThat(e.reason()).contains("NUL").contains("index 1");
+                });
+        assertThatThrownBy(() -> Labels.of("host", "x\ud800")).hasMessageContaining("unpaired UTF-16 surrogate")
+                .hasMessageContaining("d800");
+        assertThatThrownBy(() -> Labels.of("host", "\udc00x")).hasMessageContaining("unpaired");
+        assertThatThrownBy(() -> Labels.of("host", "\udbff\udbff\udc00")).hasMessageContaining("index 0");
+        // a pair is one character outside the BMP, and other control characters are text
+        assertThat(Labels.of("emoji", "\ud83d\ude00 ok", "tab", "a\tb\u0001").get("emoji")).isEqualTo("\ud83d\ude00 ok");
+        assertThat(MetricRules.firstUnstorable("plain")).isEqualTo(-1);
+        assertThat(MetricRules.firstUnstorable("")).isEqualTo(-1);
+        assertThat(MetricRules.firstUnstorable("ab\ud800")).isEqualTo(2);
+    }
 }

@@ -6,7 +6,7 @@ import java.util.Random;
 public final class RandomMetrics {
     private static final String[] AWKWARD = {
         "", "plain", "with \"quotes\"", "back\\slash", "new\nline", "tab\tand\rcr", "unicode ✓ ünï 日本語",
-        "emoji 🚀", "{braces}=,\"", "\\\"", "trailing\\", "\u0000nul", "a=\"b\",c=\"d\""
+        "emoji 🚀", "{braces}=,\"", "\\\"", "trailing\\", "\u0001soh", "a=\"b\",c=\"d\""
     };
     private static final double[] SPECIAL = {
         Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0.0, -0.0, Double.MIN_VALUE,

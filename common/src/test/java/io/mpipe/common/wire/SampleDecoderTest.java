@@ -334,6 +334,31 @@ class SampleDecoderTest {
     }
 
     @Test
+    void shouldAcceptOnlyTheSeriesKeyAsTheRecordKey() {
+        Metric ascii = new Metric("m", 1, 1, Labels.of("a", "x", "b", "y"));
+        Metric unicode = new Metric("m", 1, 1, Labels.of("city", "Zürich \ud83d\ude00", "q", "a\"b"));
+        for (Metric m : List.of(ascii, unicode)) {
+            byte[] key = m.seriesKey().getBytes(StandardCharsets.UTF_8);
+            decoder.decode(key, MetricJson.encode(m));
+            decoder.checkKey(key); // twice: the second time the series is known
+            decoder.decode(key, MetricJson.encode(m));
+            decoder.checkKey(key);
+        }
+        byte[] value = MetricJson.encode(ascii);
+        decoder.decode(value);
+        assertThatThrownBy(() -> decoder.checkKey(null)).isInstanceOfSatisfying(MetricDecodeException.class,
+                e -> assertThat(e.field() + ": " + e.reason()).isEqualTo("key: is missing; it must be the series key "
+                        + ascii.seriesKey()));
+        assertThatThrownBy(() -> decoder.checkKey(new byte[0])).hasMessageStartingWith("key: is empty");
+        for (String wrong : List.of("m{a=\"x\",b=\"z\"}", "m{b=\"y\",a=\"x\"}", "m", "m{a=\"x\",b=\"y\"} ",
+                "m{a=\"x\",b=\"\u00fc\"}")) {
+            assertThatThrownBy(() -> decoder.checkKey(wrong.getBytes(StandardCharsets.UTF_8)))
+                    .as(wrong).hasMessageContaining("is not the series key of the value");
+        }
+        assertThat(SampleDecoder.isKey("\u00fc".getBytes(StandardCharsets.ISO_8859_1), "\u00fc")).isFalse();
+    }
+
+    @Test
     void shouldRefuseAKeyLongerThanTheBound() {
         String longValue = "v".repeat(1000);
         Metric m = new Metric("m", 1, 1, Labels.of("a", longValue, "b", longValue, "c", longValue));

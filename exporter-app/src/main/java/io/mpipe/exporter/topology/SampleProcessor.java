@@ -14,8 +14,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * Decodes each record and stores it under its canonical series key (computed from the value, not
- * trusted from the record key); the name and labels are only built and checked for a series the
+ * Decodes each record and stores it under its canonical series key (computed from the value; a
+ * record whose key is not that key is refused, as the sink refuses it); the name and labels are only built and checked for a series the
  * store does not hold yet (see {@link SampleDecoder}). The decoder keeps each series' window with
  * its memory of the series, so a known series' sample goes to its window without a lookup.
  * Records that are not valid metrics are counted and skipped: the sink dead-letters them, the
@@ -51,6 +51,7 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     public void process(Record<byte[], byte[]> record) {
         try {
             decoder.decode(record.key(), record.value());
+            decoder.checkKey(record.key());
             Object known = decoder.attachment();
             SeriesWindow w = store.put(decoder.key(), (SeriesWindow) known, decoder.timestamp(), decoder.value(),
                     context.currentSystemTimeMs(), newSeries);

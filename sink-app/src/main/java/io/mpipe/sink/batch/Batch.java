@@ -35,8 +35,15 @@ public final class Batch {
     private int size;
     private final List<String> seriesKeys = new ArrayList<>();
     private final Map<String, Integer> seriesIndex;
+    /** Per series (by index), the newest timestamp of its rows. */
+    private long[] seriesNewest;
     private final Set<Long> partitionStarts = new HashSet<>();
     private long lastPartitionStart = Long.MIN_VALUE;
+    /** Starts of the time partitions known to exist; the others are new, and counted. */
+    private final Set<Long> existing;
+    private int newPartitions;
+    /** Set when a record had to wait for the next batch: this one takes nothing more of its kind. */
+    private boolean closed;
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final Map<TopicPartition, Integer> partitionIndex = new HashMap<>();
     /** Per partition (by index), the next offset to consume; -1 for one with nothing consumed (or dropped). */
@@ -56,7 +63,12 @@ public final class Batch {
      * @param partitionIntervalMs width of the table's time partitions, to track which ones the rows need
      */
     public Batch(int expectedRows, long partitionIntervalMs) {
-        this(expectedRows, 16, partitionIntervalMs);
+        this(expectedRows, 16, partitionIntervalMs, Set.of());
+    }
+
+    /** A batch that counts every partition its rows need as new. */
+    public Batch(int expectedRows, int expectedSeries, long partitionIntervalMs) {
+        this(expectedRows, expectedSeries, partitionIntervalMs, Set.of());
     }
 
     /**
@@ -64,11 +76,15 @@ public final class Batch {
      * @param expectedSeries      distinct series expected (the last batch's count), so the index of
      *                            them is not rehashed as it fills
      * @param partitionIntervalMs width of the table's time partitions, to track which ones the rows need
+     * @param existing            starts of the partitions known to exist (a live view may change
+     *                            while the batch fills); the rows' other partitions are counted as new
      */
-    public Batch(int expectedRows, int expectedSeries, long partitionIntervalMs) {
+    public Batch(int expectedRows, int expectedSeries, long partitionIntervalMs, Set<Long> existing) {
         int cap = Math.max(16, expectedRows);
         seriesIndex = new HashMap<>((int) (Math.min(Math.max(16, expectedSeries), cap) / 0.75f) + 1);
+        seriesNewest = new long[Math.min(Math.max(16, expectedSeries), cap)];
         this.partitionIntervalMs = partitionIntervalMs;
+        this.existing = existing;
         timestamps = new long[cap];
         offsets = new long[cap];
         values = new double[cap];
@@ -126,10 +142,18 @@ public final class Batch {
             s = seriesKeys.size();
             seriesKeys.add(seriesKey);
             seriesIndex.put(seriesKey, s);
+            if (s == seriesNewest.length) {
+                seriesNewest = Arrays.copyOf(seriesNewest, 2 * s);
+            }
+            seriesNewest[s] = ts;
+        } else if (ts > seriesNewest[s]) {
+            seriesNewest[s] = ts;
         }
         long start = Math.floorDiv(ts, partitionIntervalMs) * partitionIntervalMs;
         if (start != lastPartitionStart) {
-            partitionStarts.add(start);
+            if (partitionStarts.add(start) && !existing.contains(start)) {
+                newPartitions++;
+            }
             lastPartitionStart = start;
         }
         int partition = indexOf(tp);
@@ -141,6 +165,32 @@ public final class Batch {
         size++;
         newestTimestamp = Math.max(newestTimestamp, ts);
         advance(partition, offset, nowMs);
+    }
+
+    /**
+     * True when a sample at {@code ts} would need a time partition this batch has not counted yet
+     * and that is not known to exist.
+     */
+    public boolean needsNewPartition(long ts) {
+        long start = Math.floorDiv(ts, partitionIntervalMs) * partitionIntervalMs;
+        return start != lastPartitionStart && !partitionStarts.contains(start) && !existing.contains(start);
+    }
+
+    /** Time partitions the rows need that were not known to exist when they were added. */
+    public int newPartitions() {
+        return newPartitions;
+    }
+
+    /**
+     * Marks the batch as one a record had to wait after (it would have created one partition too
+     * many): it is due at once, and it is not held back for the time order.
+     */
+    public void close() {
+        closed = true;
+    }
+
+    public boolean isClosed() {
+        return closed;
     }
 
     /** A record that goes to the dead-letter topic instead. */
@@ -262,7 +312,7 @@ public final class Batch {
         if (!any) {
             return null;
         }
-        Batch rest = new Batch(expectedRows, seriesKeys.size(), partitionIntervalMs);
+        Batch rest = new Batch(expectedRows, seriesKeys.size(), partitionIntervalMs, existing);
         int w = 0;
         for (int r = 0; r < size; r++) {
             int p = partitionOf[r];
@@ -391,9 +441,27 @@ public final class Batch {
         }
     }
 
+    /** The topic partition the row was consumed from. */
+    public TopicPartition topicPartitionOf(int row) {
+        return partitions.get(partitionOf[row]);
+    }
+
+    /** The offset the row was consumed at. */
+    public long offset(int row) {
+        return offsets[row];
+    }
+
     /** Index of the row's series in {@link #seriesKeys()}. */
     public int seriesOf(int row) {
         return seriesOf[row];
+    }
+
+    /**
+     * Per series of {@link #seriesKeys()}, the newest timestamp of its rows (after a cut or a
+     * revocation it may be that of a row no longer in the batch: never older than the newest row).
+     */
+    public long[] seriesNewest() {
+        return seriesNewest;
     }
 
     /** The distinct series of the batch, in order of first appearance. */

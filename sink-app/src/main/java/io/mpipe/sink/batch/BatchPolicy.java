@@ -30,8 +30,9 @@ public final class BatchPolicy {
         return maxRows;
     }
 
+    /** True when the batch takes no more: it holds max-rows rows, or a record had to wait for the next one. */
     public boolean isFull(Batch b) {
-        return b.size() >= maxRows;
+        return b.size() >= maxRows || b.isClosed();
     }
 
     /** True when the batch should be written now. */

@@ -5,24 +5,38 @@ import io.mpipe.sink.dlq.DeadLetterPublisher;
 import io.mpipe.sink.offsets.OffsetStore;
 import io.mpipe.sink.schema.PartitionMaintainer;
 import io.mpipe.sink.series.SeriesResolver;
+import io.mpipe.sink.write.WriteErrors;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
 
 /**
- * Writes one batch, exactly once: dead letters acknowledged by the broker, series resolved (their
- * own transaction), partitions ensured, then in one transaction the samples by binary COPY, in
- * primary-key order, and the batch's offsets. Either all of a batch's rows and its offsets are committed, or none.
+ * Writes one batch, exactly once: dead letters acknowledged by the broker, partitions ensured and
+ * series resolved (each committed), then in one transaction the samples by binary COPY, in
+ * primary-key order, and the batch's offsets. Either all of a batch's rows and its offsets are
+ * committed, or none.
  *
  * <p>The rows go straight into the time partitions that hold them, one COPY per partition (a
  * batch in key order is in time order, so each partition's rows are one run): through the parent
  * table PostgreSQL finds each row's partition itself, which cost its backend about 8 % more CPU
  * in COPYs of 20,000 rows (see BENCHMARKS.md, Sink). PostgreSQL still checks each row against
  * its partition's bounds.
+ *
+ * <p>The partitions are created before the series are inserted or moved on, so that the series
+ * clean-up (which looks at the partitions and the series under one lock) never deletes a series
+ * whose samples are on their way (see {@code V3__series_cleanup.sql}).
+ *
+ * <p>When PostgreSQL refuses a batch for its data, {@link #writeIsolating} finds the rows it
+ * refuses on their own and stores the rest, with the batch's offsets, in one transaction.
  *
  * <p>Used by one thread at a time.
  */
@@ -32,7 +46,18 @@ public final class CopyBatchWriter {
             + "(series_id bigint, ts timestamptz, value double precision) ON COMMIT DELETE ROWS";
     static final String MERGE_STAGE = "INSERT INTO samples (series_id, ts, value) "
             + "SELECT series_id, ts, value FROM sink_stage ORDER BY ts, series_id ON CONFLICT DO NOTHING";
+    static final String CLEAR_STAGE = "DELETE FROM sink_stage";
     static final String UNIQUE_VIOLATION = "23505";
+
+    /** A row PostgreSQL refused on its own: its index in the batch, why, and what kind of error it was. */
+    public record Refusal(int row, String reason, WriteErrors.Kind kind) {
+    }
+
+    /** Sends refused rows to the dead-letter topic; returns only once the broker has them all. */
+    @FunctionalInterface
+    public interface RefusalSink {
+        void deadLetter(Batch batch, List<Refusal> refused);
+    }
 
     private final DataSource dataSource;
     private final SeriesResolver series;
@@ -60,14 +85,15 @@ public final class CopyBatchWriter {
         return series;
     }
 
+    public PartitionMaintainer partitions() {
+        return partitions;
+    }
+
     /**
      * Writes the batch. On any exception nothing of it is committed and the caller may retry it.
      */
     public WriteResult write(Batch b) throws SQLException {
-        if (!b.deadLettersPublished()) {
-            deadLetters.publish(b.deadLetters());
-            b.markDeadLettersPublished();
-        }
+        publishDeadLetters(b);
         long t0 = System.nanoTime();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
@@ -76,9 +102,9 @@ public final class CopyBatchWriter {
                 long inserted = 0;
                 boolean deduplicated = false;
                 if (n > 0) {
-                    long[] ids = series.resolve(c, b.seriesKeys());
                     partitions.ensure(c, b.partitionStarts());
                     c.commit();
+                    long[] ids = series.resolve(c, b.seriesKeys(), untils(b), null);
                     encode(b, ids);
                     CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
                     if (dedup == DedupMode.OPTIMISTIC) {
@@ -101,18 +127,146 @@ public final class CopyBatchWriter {
                 }
                 offsets.write(c, b.nextOffsets());
                 c.commit();
-                return new WriteResult(n, inserted, b.deadLetters().size(), b.nextOffsets(), b.newestTimestamp(),
+                return new WriteResult(n, inserted, b.deadLetters().size(), 0, b.nextOffsets(), b.newestTimestamp(),
                         System.nanoTime() - t0, System.currentTimeMillis(), deduplicated);
             } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-                partitions.forget();
+                rollback(c, e);
                 throw e;
             }
         }
+    }
+
+    /**
+     * Writes the batch, storing every row PostgreSQL takes and handing the rows it refuses on
+     * their own to {@code refusals} (before the commit, so that they are dead-lettered or the
+     * batch is not committed at all). Rows go through the staging table, halves of a refused set
+     * each under a savepoint, down to single rows: with k bad rows among n, about 2k log2(n)
+     * statements. A new series PostgreSQL refuses takes its rows with it.
+     *
+     * <p>An error that is not plainly the data's ({@link WriteErrors.Kind#UNKNOWN}) blames no row
+     * unless some row of the batch was stored: when every row fails alone, it is the database's
+     * and the first error is thrown, as is any {@link WriteErrors.Kind#MOMENT bad moment}.
+     */
+    public WriteResult writeIsolating(Batch b, RefusalSink refusals) throws SQLException {
+        publishDeadLetters(b);
+        long t0 = System.nanoTime();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                int n = b.size();
+                List<Refusal> refused = new ArrayList<>();
+                long[] inserted = {0};
+                if (n > 0) {
+                    partitions.ensure(c, b.partitionStarts());
+                    c.commit();
+                    Map<Integer, String> badSeries = new HashMap<>();
+                    long[] ids = series.resolve(c, b.seriesKeys(), untils(b), badSeries);
+                    List<Integer> rows = new ArrayList<>(n);
+                    for (int r : b.rowsInKeyOrder(ids)) {
+                        String bad = badSeries.get(b.seriesOf(r));
+                        if (bad == null) {
+                            rows.add(r);
+                        } else {
+                            refused.add(new Refusal(r, "series: " + bad, WriteErrors.Kind.DATA));
+                        }
+                    }
+                    CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+                    try (Statement st = c.createStatement()) {
+                        st.execute(CREATE_STAGE);
+                    }
+                    int[] order = rows.stream().mapToInt(Integer::intValue).toArray();
+                    SQLException[] first = new SQLException[1];
+                    int stored = isolate(c, copy, b, ids, order, 0, order.length, refused, inserted, first);
+                    boolean onlyUnknown = !refused.isEmpty()
+                            && refused.stream().allMatch(f -> f.kind() == WriteErrors.Kind.UNKNOWN);
+                    if (stored == 0 && onlyUnknown) {
+                        throw first[0]; // every row fails, and not plainly for its data: the database's
+                    }
+                }
+                if (!refused.isEmpty()) {
+                    refusals.deadLetter(b, refused);
+                }
+                offsets.write(c, b.nextOffsets());
+                c.commit();
+                return new WriteResult(n, inserted[0], b.deadLetters().size() + refused.size(), refused.size(),
+                        b.nextOffsets(), b.newestTimestamp(), System.nanoTime() - t0, System.currentTimeMillis(), true);
+            } catch (SQLException | RuntimeException e) {
+                rollback(c, e);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Stores {@code order[from, to)} through the staging table under a savepoint; when refused for
+     * its data, each half on its own. Returns the rows stored (new or already there).
+     */
+    private int isolate(Connection c, CopyManager copy, Batch b, long[] ids, int[] order, int from, int to,
+            List<Refusal> refused, long[] inserted, SQLException[] first) throws SQLException {
+        if (from == to) {
+            return 0;
+        }
+        Savepoint sp = c.setSavepoint();
+        try {
+            int end = SampleRowEncoder.trailer(buf, encodeRows(b, ids, order, from, to));
+            CopyIn in = copy.copyIn(COPY_STAGE);
+            try {
+                in.writeToCopy(buf, 0, end);
+                in.endCopy();
+            } finally {
+                if (in.isActive()) {
+                    in.cancelCopy();
+                }
+            }
+            try (Statement st = c.createStatement()) {
+                inserted[0] += st.executeUpdate(MERGE_STAGE);
+                st.executeUpdate(CLEAR_STAGE);
+            }
+            c.releaseSavepoint(sp);
+            return to - from;
+        } catch (SQLException e) {
+            c.rollback(sp);
+            WriteErrors.Kind kind = WriteErrors.classify(e);
+            if (kind == WriteErrors.Kind.MOMENT) {
+                throw e;
+            }
+            if (first[0] == null) {
+                first[0] = e;
+            }
+            if (to - from == 1) {
+                refused.add(new Refusal(order[from], WriteErrors.describe(e), kind));
+                return 0;
+            }
+            int mid = (from + to) >>> 1;
+            return isolate(c, copy, b, ids, order, from, mid, refused, inserted, first)
+                    + isolate(c, copy, b, ids, order, mid, to, refused, inserted, first);
+        }
+    }
+
+    private void publishDeadLetters(Batch b) {
+        if (!b.deadLettersPublished()) {
+            deadLetters.publish(b.deadLetters());
+            b.markDeadLettersPublished();
+        }
+    }
+
+    private void rollback(Connection c, Exception e) {
+        try {
+            c.rollback();
+        } catch (SQLException suppressed) {
+            e.addSuppressed(suppressed);
+        }
+        partitions.forget();
+    }
+
+    /** Per series of the batch, the end of the partition of its newest sample. */
+    private long[] untils(Batch b) {
+        long[] newest = b.seriesNewest();
+        long[] until = new long[b.seriesKeys().size()];
+        for (int s = 0; s < until.length; s++) {
+            until[s] = partitions.partitionEnd(newest[s]);
+        }
+        return until;
     }
 
     private long viaStaging(Connection c, CopyManager copy) throws SQLException {
@@ -151,10 +305,8 @@ public final class CopyBatchWriter {
     private void encode(Batch b, long[] ids) {
         int n = b.size();
         int parts = b.partitionStarts().size();
-        int need = parts * (SampleRowEncoder.HEADER_BYTES + SampleRowEncoder.TRAILER_BYTES) + n * SampleRowEncoder.ROW_BYTES;
-        if (buf.length < need) {
-            buf = new byte[Math.max(need, buf.length * 2)];
-        }
+        ensureBuffer(parts * (SampleRowEncoder.HEADER_BYTES + SampleRowEncoder.TRAILER_BYTES)
+                + n * SampleRowEncoder.ROW_BYTES);
         if (segmentStarts.length < parts) {
             segmentStarts = new long[parts];
             segmentEnds = new int[parts];
@@ -178,5 +330,23 @@ public final class CopyBatchWriter {
         }
         pos = SampleRowEncoder.trailer(buf, pos);
         segmentEnds[segments - 1] = pos;
+    }
+
+    /** Encodes the rows {@code order[from, to)} as one COPY stream without its trailer; returns its end. */
+    private int encodeRows(Batch b, long[] ids, int[] order, int from, int to) {
+        ensureBuffer(SampleRowEncoder.HEADER_BYTES + SampleRowEncoder.TRAILER_BYTES
+                + (to - from) * SampleRowEncoder.ROW_BYTES);
+        int pos = SampleRowEncoder.header(buf, 0);
+        for (int k = from; k < to; k++) {
+            int i = order[k];
+            pos = SampleRowEncoder.row(buf, pos, ids[b.seriesOf(i)], b.timestamp(i), b.value(i));
+        }
+        return pos;
+    }
+
+    private void ensureBuffer(int need) {
+        if (buf.length < need) {
+            buf = new byte[Math.max(need, buf.length * 2)];
+        }
     }
 }

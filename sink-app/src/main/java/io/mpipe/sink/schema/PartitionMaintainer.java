@@ -11,9 +11,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * them ahead of need and on demand for replayed old data; drops those past retention; gives each
  * closed partition a (series_id, ts) index for reads by series.
  *
- * <p>Not thread-safe: each user keeps its own instance (the set of known partitions is a cache).
+ * <p>Used by one thread; each user keeps its own instance (the set of known partitions is a cache,
+ * which {@link #known()} lets other threads read).
  */
 public final class PartitionMaintainer {
     private static final Logger log = LoggerFactory.getLogger(PartitionMaintainer.class);
@@ -32,7 +34,10 @@ public final class PartitionMaintainer {
     private static final DateTimeFormatter HOUR = DateTimeFormatter.ofPattern("yyyyMMdd_HH").withZone(ZoneOffset.UTC);
 
     private final long intervalMs;
-    private final Set<Long> known = new HashSet<>();
+    /** Starts of the partitions known to exist; read by the sink's loop too (see {@link #known()}). */
+    private final Set<Long> known = ConcurrentHashMap.newKeySet();
+    /** Whether {@link #known} holds every partition the database had when last asked. */
+    private boolean loaded;
 
     /**
      * @param interval a whole number of hours that divides a day, or a whole number of days
@@ -59,6 +64,24 @@ public final class PartitionMaintainer {
         return Math.floorDiv(tsMillis, intervalMs) * intervalMs;
     }
 
+    /** End (epoch ms, exclusive) of the partition holding {@code tsMillis}. */
+    public long partitionEnd(long tsMillis) {
+        return partitionStart(tsMillis) + intervalMs;
+    }
+
+    public long intervalMs() {
+        return intervalMs;
+    }
+
+    /**
+     * The starts of the partitions this instance knows to exist, as a live view that any thread
+     * may read: the sink's loop counts the partitions a batch would create from it. It may miss
+     * some that exist (then a batch is only cut sooner than it had to be).
+     */
+    public Set<Long> known() {
+        return Collections.unmodifiableSet(known);
+    }
+
     public String partitionName(long startMs) {
         return "samples_" + (intervalMs % 86_400_000L == 0 ? DAY : HOUR).format(Instant.ofEpochMilli(startMs));
     }
@@ -68,6 +91,9 @@ public final class PartitionMaintainer {
      * (committed by the caller). Returns how many were created.
      */
     public int ensure(Connection c, Iterable<Long> starts) throws SQLException {
+        if (!loaded) {
+            load(c);
+        }
         int created = 0;
         List<Long> toCheck = new ArrayList<>();
         for (long s : starts) {
@@ -94,6 +120,18 @@ public final class PartitionMaintainer {
         }
         known.addAll(toCheck);
         return created;
+    }
+
+    /** Learns every partition there is, in one query. */
+    private void load(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT (extract(epoch FROM from_ts) * 1000)::bigint FROM sample_partitions");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                known.add(rs.getLong(1));
+            }
+        }
+        loaded = true;
     }
 
     /** Creates the partitions from now through {@code ahead} intervals ahead; commits. */
@@ -123,7 +161,7 @@ public final class PartitionMaintainer {
         }
         if (!dropped.isEmpty()) {
             log.info("retention {}: dropped partitions {}", retention, dropped);
-            known.clear();
+            forget();
         }
         return dropped;
     }
@@ -193,5 +231,6 @@ public final class PartitionMaintainer {
     /** Forgets what is known to exist (after an error, or a drop by someone else). */
     public void forget() {
         known.clear();
+        loaded = false;
     }
 }
