@@ -1,113 +1,187 @@
 package io.mpipe.common.http;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import io.mpipe.common.config.ConfigException;
 import io.mpipe.common.config.HttpSettings;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
-import io.prometheus.client.exporter.HTTPServer;
+import io.prometheus.client.exporter.common.TextFormat;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.net.BindException;
-import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.zip.GZIPOutputStream;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The small HTTP server every service runs: {@code /metrics} (Prometheus text format, from the
- * registry passed in), {@code /health}, and whatever JSON routes a service adds. Built on the
- * JDK's HTTP server; request bodies are refused beyond {@value #MAX_BODY_BYTES} bytes.
+ * The HTTP server every service runs: {@code /metrics} (Prometheus text format, from the registry
+ * passed in), {@code /health}, and whatever JSON routes a service adds. Built on Jetty, so that no
+ * client can stop it:
+ * <ul>
+ *   <li>requests are parsed without a thread per connection, and a connection that sends or takes
+ *       nothing for {@code idle-timeout} is closed (a slow client reading or writing);</li>
+ *   <li>at most {@code max-connections} connections are open at once;</li>
+ *   <li>at most {@code max-concurrent-requests} requests are worked on at once, at most
+ *       {@code max-queued-requests} wait for their turn (each at most {@code queue-timeout}), and
+ *       one more is answered 503 with {@code Retry-After} at once; {@code /health} and
+ *       {@code /ready} are outside that bound (probes always get an answer), {@code /metrics} has
+ *       two of its own (a flood of queries does not take the scrape down), and the routes other
+ *       instances of a service call ({@link #internalRoute}) have a bound of their own, so that
+ *       two busy instances asking each other never wait on each other's queue;</li>
+ *   <li>request bodies are refused beyond {@value #MAX_BODY_BYTES} bytes (a route may allow more).</li>
+ * </ul>
  */
 public final class ServiceHttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServiceHttpServer.class);
     public static final int MAX_BODY_BYTES = 64 * 1024;
-
-    static {
-        // headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the
-        // client's delayed ACK hold every answer back by about 40 ms
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-    }
+    /** Seconds a client is asked to wait when the server is at its bound. */
+    static final int BUSY_RETRY_AFTER_SECONDS = 1;
+    /** {@code /metrics} renders at once at most this many times (each renders the whole registry). */
+    static final int METRICS_CONCURRENCY = 2;
+    private static final String JSON_TYPE = "application/json";
 
     /** A JSON route: returns the body object, or throws {@link HttpError}. */
     @FunctionalInterface
     public interface JsonRoute {
-        Object handle(HttpExchange exchange) throws IOException;
+        Object handle(RouteRequest request) throws IOException;
     }
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    /** How a route is served: {@code bound} null for a probe, which always answers. */
+    private record Route(String path, JsonRoute handler, Bound bound, int maxBodyBytes, String methods) {
+    }
+
+    /** Requests worked on at once, and those that may wait for a turn. */
+    private static final class Bound {
+        private final Semaphore working;
+        private final AtomicInteger waiting = new AtomicInteger();
+        private final int maxQueued;
+        private final long queueTimeoutMs;
+
+        Bound(int permits, int maxQueued, long queueTimeoutMs) {
+            this.working = new Semaphore(permits);
+            this.maxQueued = maxQueued;
+            this.queueTimeoutMs = queueTimeoutMs;
+        }
+
+        /** A turn, at once or after waiting in the queue; false when the queue is full or the wait ran out. */
+        boolean enter() {
+            if (working.tryAcquire()) {
+                return true;
+            }
+            if (waiting.incrementAndGet() > maxQueued) {
+                waiting.decrementAndGet();
+                return false;
+            }
+            try {
+                return working.tryAcquire(queueTimeoutMs, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } finally {
+                waiting.decrementAndGet();
+            }
+        }
+
+        void leave() {
+            working.release();
+        }
+    }
+
+    private final Server server;
+    private final ServerConnector connector;
+    private final Map<String, Route> routes = new ConcurrentHashMap<>();
+    private final Bound external;
+    private final Bound internal;
+    private final Semaphore rendering = new Semaphore(METRICS_CONCURRENCY);
     private final Counter requests;
+    private final Counter rejected;
     private final String service;
+    private final CollectorRegistry registry;
 
     /**
      * Binds (port 0 picks a free one) and registers {@code /metrics} and {@code /health}. Routes
      * may be added before {@link #start()}.
+     *
+     * @throws ConfigException naming {@code <service>.http.port} when the address cannot be bound
      */
     public ServiceHttpServer(String service, HttpSettings settings, CollectorRegistry registry,
             Supplier<Health> health) throws IOException {
         this.service = service;
+        this.registry = registry;
+        long queueMs = settings.queueTimeout().toMillis();
+        this.external = new Bound(settings.maxRequests(), settings.maxQueued(), queueMs);
+        this.internal = new Bound(settings.maxRequests(), settings.maxQueued(), queueMs);
+        // threads: an acceptor, a selector, both bounds' work and queues, the probes and scrapes, the quick 503s
+        QueuedThreadPool threads = new QueuedThreadPool(2 * (settings.maxRequests() + settings.maxQueued())
+                + METRICS_CONCURRENCY + 12, 4, 60_000);
+        threads.setName(service + "-http");
+        threads.setDaemon(true);
+        this.server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(false);
+        http.setRequestHeaderSize(16 * 1024);
+        this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        connector.setHost(settings.host());
+        connector.setPort(settings.port());
+        connector.setIdleTimeout(settings.idleTimeout().toMillis());
+        connector.setAcceptQueueSize(128);
+        server.addConnector(connector);
+        server.addBean(new NetworkConnectionLimit(settings.maxConnections(), connector));
+        server.setStopTimeout(1_000);
+        server.setHandler(new Dispatch());
         try {
-            this.server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
-        } catch (BindException e) {
-            throw new ConfigException(bindProblem(service, settings, e));
+            connector.open(); // bound now: a port in use is found before anything else starts
+        } catch (IOException e) {
+            if (e instanceof BindException || e.getCause() instanceof BindException) {
+                throw new ConfigException(bindProblem(service, settings, e));
+            }
+            throw e;
         }
-        // eight workers: a pool that only grows once its queue is full would stay at its core size,
-        // and an exporter forwarding to another that forwards back would wait on itself
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(8, 8, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(256),
-                r -> {
-                    Thread t = new Thread(r, service + "-http");
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.CallerRunsPolicy());
-        pool.allowCoreThreadTimeOut(true);
-        this.executor = pool;
-        this.server.setExecutor(executor);
         this.requests = Counter.build()
                 .name(service + "_http_requests_total")
                 .help("HTTP requests served by this service, by route and status class")
                 .labelNames("route", "status")
                 .register(registry);
-        HttpHandler metrics = new HTTPServer.HTTPMetricHandler(registry);
-        server.createContext("/metrics", exchange -> {
-            if (!exchange.getRequestURI().getPath().equals("/metrics")) {
-                requests.labels("/metrics", "4xx").inc();
-                sendJson(exchange, 404, new ErrorBody("no such path: " + exchange.getRequestURI().getPath()), null);
-                return;
-            }
-            try {
-                requests.labels("/metrics", "2xx").inc();
-                metrics.handle(exchange);
-            } catch (IOException | RuntimeException e) {
-                requests.labels("/metrics", "5xx").inc();
-                log.warn("{}: /metrics failed", service, e);
-                throw e;
-            }
-        });
-        // anything no route matches: a JSON 404, as from the routes, not the server's HTML page
-        server.createContext("/", exchange -> {
-            try (exchange) {
-                requests.labels("other", "4xx").inc();
-                sendJson(exchange, 404, new ErrorBody("no such path: " + exchange.getRequestURI().getPath()), null);
-            }
-        });
-        route("/health", exchange -> {
+        this.rejected = Counter.build()
+                .name(service + "_http_requests_rejected_total")
+                .help("Requests answered 503 because max-concurrent-requests were worked on and max-queued-requests"
+                        + " waited, or their wait ran out")
+                .register(registry);
+        addRoute(new Route("/health", r -> {
             Health h = health.get();
             if (!h.up()) {
                 throw new HealthDown(h);
             }
             return h.body();
-        });
+        }, null, MAX_BODY_BYTES, "GET, HEAD"));
     }
 
     /** What to tell a user whose {@code <service>.http} address cannot be bound. */
@@ -130,109 +204,202 @@ public final class ServiceHttpServer implements AutoCloseable {
         }
     }
 
-    /** Adds a GET route answering JSON. The path must match exactly. */
+    /** Adds a GET route answering JSON, inside the bound of concurrent requests. The path must match exactly. */
     public void route(String path, JsonRoute route) {
-        server.createContext(path, exchange -> {
-            try (exchange) {
-                try {
-                    drainBody(exchange);
-                } catch (HttpError e) {
-                    requests.labels(path, "4xx").inc();
-                    sendJson(exchange, e.status(), new ErrorBody(e.getMessage()), null);
-                    return;
+        addRoute(new Route(path, route, external, MAX_BODY_BYTES, "GET, HEAD"));
+    }
+
+    /** Adds a GET route that other instances of the service call, inside a bound of its own. */
+    public void internalRoute(String path, JsonRoute route) {
+        addRoute(new Route(path, route, internal, MAX_BODY_BYTES, "GET, HEAD"));
+    }
+
+    /** Adds a GET route answering JSON that is always answered (a probe such as {@code /ready}). */
+    public void probeRoute(String path, JsonRoute route) {
+        addRoute(new Route(path, route, null, MAX_BODY_BYTES, "GET, HEAD"));
+    }
+
+    private void addRoute(Route r) {
+        if (routes.putIfAbsent(r.path(), r) != null || r.path().equals("/metrics")) {
+            throw new IllegalArgumentException("route " + r.path() + " is taken");
+        }
+    }
+
+    /** Routes every request: {@code /metrics}, the JSON routes, else a JSON 404. */
+    private final class Dispatch extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            String path = Request.getPathInContext(request);
+            try {
+                if (path.equals("/metrics")) {
+                    serveMetrics(request, response, callback);
+                } else {
+                    Route route = routes.get(path);
+                    if (route == null) {
+                        requests.labels("other", "4xx").inc();
+                        send(request, response, callback, 404, new ErrorBody("no such path: " + path), null);
+                    } else {
+                        serveJson(route, request, response, callback);
+                    }
                 }
-                if (!exchange.getRequestURI().getPath().equals(path)) {
-                    requests.labels(path, "4xx").inc();
-                    sendJson(exchange, 404, new ErrorBody("no such path: " + exchange.getRequestURI().getPath()), null);
-                    return;
-                }
-                if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
-                    exchange.getResponseHeaders().add("Allow", "GET, HEAD");
-                    requests.labels(path, "4xx").inc();
-                    sendJson(exchange, 405, new ErrorBody("method " + exchange.getRequestMethod() + " not allowed"), null);
-                    return;
-                }
-                Object body;
-                try {
-                    body = route.handle(exchange);
-                } catch (HealthDown down) {
-                    requests.labels(path, "5xx").inc();
-                    sendJson(exchange, 503, down.health.body(), null);
-                    return;
-                } catch (HttpError e) {
-                    requests.labels(path, e.status() >= 500 ? "5xx" : "4xx").inc();
-                    sendJson(exchange, e.status(), new ErrorBody(e.getMessage()), e.retryAfterSeconds());
-                    return;
-                } catch (RuntimeException e) {
-                    log.error("{}: {} failed", service, path, e);
-                    requests.labels(path, "5xx").inc();
-                    sendJson(exchange, 500, new ErrorBody("internal error: " + e.getClass().getSimpleName()), null);
-                    return;
-                }
-                requests.labels(path, "2xx").inc();
-                sendJson(exchange, 200, body, null);
+            } catch (IOException | RuntimeException e) {
+                log.warn("{}: {} failed", service, path, e);
+                callback.failed(e);
             }
-        });
+            return true;
+        }
     }
 
-    /** Adds a route with full control of the response (for plain-text endpoints). */
-    public void rawRoute(String path, HttpHandler handler) {
-        server.createContext(path, handler);
+    private void serveJson(Route route, Request request, Response response, Callback callback) throws IOException {
+        String path = route.path();
+        String method = request.getMethod();
+        if (!route.methods().contains(method)) {
+            response.getHeaders().put("Allow", route.methods());
+            requests.labels(path, "4xx").inc();
+            send(request, response, callback, 405, new ErrorBody("method " + method + " not allowed"), null);
+            return;
+        }
+        if (route.bound() != null && !route.bound().enter()) {
+            rejected.inc();
+            requests.labels(path, "5xx").inc();
+            send(request, response, callback, 503, new ErrorBody("busy: this service is answering as many requests"
+                    + " as it may, and as many wait; retry shortly"), BUSY_RETRY_AFTER_SECONDS);
+            return;
+        }
+        try {
+            byte[] body;
+            try {
+                body = readBody(request, route.maxBodyBytes());
+            } catch (HttpError e) {
+                requests.labels(path, "4xx").inc();
+                send(request, response, callback, e.status(), new ErrorBody(e.getMessage()), null);
+                return;
+            }
+            Object answer;
+            try {
+                answer = route.handler().handle(view(request, body));
+            } catch (HealthDown down) {
+                requests.labels(path, "5xx").inc();
+                send(request, response, callback, 503, down.health.body(), null);
+                return;
+            } catch (HttpError e) {
+                requests.labels(path, e.status() >= 500 ? "5xx" : "4xx").inc();
+                send(request, response, callback, e.status(), new ErrorBody(e.getMessage()), e.retryAfterSeconds());
+                return;
+            } catch (RuntimeException e) {
+                log.error("{}: {} failed", service, path, e);
+                requests.labels(path, "5xx").inc();
+                send(request, response, callback, 500, new ErrorBody("internal error: " + e.getClass().getSimpleName()),
+                        null);
+                return;
+            }
+            requests.labels(path, "2xx").inc();
+            send(request, response, callback, 200, answer, null);
+        } finally {
+            if (route.bound() != null) {
+                route.bound().leave();
+            }
+        }
     }
 
-    private static void drainBody(HttpExchange exchange) throws IOException {
-        try (InputStream in = exchange.getRequestBody()) {
-            byte[] buf = new byte[4096];
-            long total = 0;
+    private void serveMetrics(Request request, Response response, Callback callback) throws IOException {
+        if (!rendering.tryAcquire()) {
+            rejected.inc();
+            requests.labels("/metrics", "5xx").inc();
+            send(request, response, callback, 503, new ErrorBody("busy: /metrics is being rendered"),
+                    BUSY_RETRY_AFTER_SECONDS);
+            return;
+        }
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * 1024);
+            String encoding = request.getHeaders().get(HttpHeader.ACCEPT_ENCODING);
+            boolean gzip = encoding != null && encoding.toLowerCase(Locale.ROOT).contains("gzip");
+            try (Writer w = new OutputStreamWriter(gzip ? new GZIPOutputStream(bytes) : bytes, StandardCharsets.UTF_8)) {
+                TextFormat.write004(w, registry.metricFamilySamples());
+            }
+            requests.labels("/metrics", "2xx").inc();
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, TextFormat.CONTENT_TYPE_004);
+            if (gzip) {
+                response.getHeaders().put(HttpHeader.CONTENT_ENCODING, "gzip");
+            }
+            write(request, response, callback, bytes.toByteArray());
+        } finally {
+            rendering.release();
+        }
+    }
+
+    private static RouteRequest view(Request request, byte[] body) {
+        Map<String, String> headers = new HashMap<>();
+        for (HttpField f : request.getHeaders()) {
+            headers.put(f.getName().toLowerCase(Locale.ROOT), f.getValue());
+        }
+        String query = request.getHttpURI().getQuery();
+        URI uri = URI.create(request.getHttpURI().getPath() + (query == null ? "" : "?" + query));
+        return new RouteRequest(request.getMethod(), uri, headers, body);
+    }
+
+    private static byte[] readBody(Request request, int max) throws IOException {
+        long declared = request.getLength();
+        if (declared > max) {
+            throw new HttpError(413, "request body larger than " + max + " bytes");
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
             int n;
             while ((n = in.read(buf)) > 0) {
-                total += n;
-                if (total > MAX_BODY_BYTES) {
-                    throw new HttpError(413, "request body larger than " + MAX_BODY_BYTES + " bytes");
+                if (out.size() + n > max) {
+                    throw new HttpError(413, "request body larger than " + max + " bytes");
                 }
+                out.write(buf, 0, n);
             }
+            return out.toByteArray();
         }
     }
 
-    /** Writes {@code body} as JSON with {@code status}. */
-    public static void sendJson(HttpExchange exchange, int status, Object body, Integer retryAfterSeconds)
-            throws IOException {
-        byte[] bytes = Json.write(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
+    private static void send(Request request, Response response, Callback callback, int status, Object body,
+            Integer retryAfterSeconds) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JSON_TYPE);
         if (retryAfterSeconds != null) {
-            exchange.getResponseHeaders().set("Retry-After", Integer.toString(retryAfterSeconds));
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(retryAfterSeconds));
         }
-        boolean head = "HEAD".equals(exchange.getRequestMethod());
-        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
+        byte[] bytes;
+        try {
+            bytes = Json.write(body);
+        } catch (UncheckedIOException e) {
+            response.setStatus(500);
+            bytes = "{\"error\":\"internal error: the answer could not be written\"}".getBytes(StandardCharsets.UTF_8);
         }
+        write(request, response, callback, bytes);
     }
 
-    /** Writes plain text. */
-    public static void sendText(HttpExchange exchange, int status, String contentType, String text)
-            throws IOException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
+    private static void write(Request request, Response response, Callback callback, byte[] bytes) {
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        if ("HEAD".equals(request.getMethod())) {
+            response.write(true, org.eclipse.jetty.util.BufferUtil.EMPTY_BUFFER, callback);
+        } else {
+            response.write(true, ByteBuffer.wrap(bytes), callback);
         }
     }
 
     public void start() {
-        server.start();
+        try {
+            server.start();
+        } catch (Exception e) {
+            throw new IllegalStateException(service + ": HTTP server did not start: " + e.getMessage(), e);
+        }
         log.info("{}: HTTP on http://{}:{} (/metrics, /health)", service, host(), port());
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
     public String host() {
-        return server.getAddress().getHostString();
+        String h = connector.getHost();
+        return h == null ? "0.0.0.0" : h;
     }
 
     /** {@code http://host:port}. */
@@ -246,7 +413,11 @@ public final class ServiceHttpServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        try {
+            server.stop();
+        } catch (Exception e) {
+            log.warn("{}: stopping HTTP: {}", service, e.toString());
+        }
+        connector.close();
     }
 }

@@ -20,7 +20,7 @@ public final class QueryApi {
 
     public static void register(ServiceHttpServer server, QueryService service, ExporterMetrics metrics,
             BooleanSupplier ready) {
-        server.route("/ready", ex -> {
+        server.probeRoute("/ready", ex -> {
             if (!ready.getAsBoolean()) {
                 throw HttpError.unavailable("not ready: the store is being built or rebalanced", 2);
             }
@@ -43,10 +43,10 @@ public final class QueryApi {
             return a;
         });
         server.route("/api/v1/storage/stats", ex -> service.stats());
-        server.route(QueryService.INTERNAL_METRICS, ex -> {
+        server.internalRoute(QueryService.INTERNAL_METRICS, ex -> {
             QueryString qs = QueryString.of(ex.getRequestURI());
             return service.localAnswer(MetricsQuery.parse(qs, service.now(), service.windowStart()));
         });
-        server.route(QueryService.INTERNAL_STATS, ex -> service.localStats());
+        server.internalRoute(QueryService.INTERNAL_STATS, ex -> service.localStats());
     }
 }
