@@ -192,6 +192,9 @@ final class CanonicalJson {
                 return -1;
             }
             s.value = parseDouble(b, p, valueEnd);
+            if (Double.isInfinite(s.value)) {
+                return -1; // beyond a double: Jackson's path says so
+            }
         }
         return valueEnd;
     }

@@ -229,7 +229,12 @@ public final class MetricJson {
 
     private static double readValue(JsonParser p, JsonToken v) throws IOException {
         if (v == JsonToken.VALUE_NUMBER_INT || v == JsonToken.VALUE_NUMBER_FLOAT) {
-            return p.getDoubleValue();
+            double d = p.getDoubleValue();
+            if (Double.isInfinite(d)) {
+                throw new MetricDecodeException("value", abbreviate(p.getText())
+                        + " is beyond the range of a double (an infinity is written \"+Inf\" or \"-Inf\")");
+            }
+            return d;
         }
         if (v == JsonToken.VALUE_STRING) {
             String s = p.getText();
