@@ -80,10 +80,11 @@ public final class ExporterApp implements AutoCloseable {
         Properties base = config.kafka().clientProperties();
         StoreRebuilder rebuilder = config.rebuildOnStart()
                 ? new StoreRebuilder(() -> new KafkaConsumer<>(StoreRebuilder.consumerProperties(base),
-                        new ByteArrayDeserializer(), new ByteArrayDeserializer()), config.kafka().topic(), clock)
+                        new ByteArrayDeserializer(), new ByteArrayDeserializer()), config.kafka().topic(), clock,
+                        config.maxFuture())
                 : null;
         var topology = ExporterTopology.build(new ExporterTopology.Settings(config.kafka().topic(), pool, rebuilder,
-                config.expiryInterval(), metrics.processed, metrics.invalid));
+                config.expiryInterval(), metrics.processed, metrics.invalid, config.maxFuture()));
         KafkaStreams streams = new KafkaStreams(topology, streamsProps(config, self, http.port()));
         streamsRef[0] = streams;
         streams.setStateListener((now, before) -> {
@@ -97,7 +98,8 @@ public final class ExporterApp implements AutoCloseable {
         new StoreCollector(pool, clock, metrics).register(registry);
         Optional<HistoryTier> history = config.history().map(HistoryTier::connect);
         LocalStores local = new LocalStores(streams, pool);
-        QueryService service = new QueryService(local, history, self, config.forwardTimeout(), clock);
+        QueryService service = new QueryService(local, history, self, config.forwardTimeout(), clock,
+                config.queryMaxSeries());
         QueryApi.register(http, service, metrics, () -> streams.state() == KafkaStreams.State.RUNNING);
         Optional<LagService> lag = Optional.empty();
         if (config.lag().enabled()) {

@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param history       the PostgreSQL the history tier reads, when {@code exporter.history.enabled}
  * @param advertisedUrl {@code exporter.advertised-url}: how other instances reach this one
  *                      ({@code application.server}); empty means http://host:port of the listener
+ * @param queryMaxSeries {@code exporter.query.max-series}: the most series one query may match
+ * @param maxFuture     {@code exporter.max-future}: a sample further ahead of the clock is not stored
  */
 public record ExporterConfig(
         KafkaSettings kafka,
@@ -34,6 +36,8 @@ public record ExporterConfig(
         Optional<PostgresSettings> history,
         Optional<String> advertisedUrl,
         Duration forwardTimeout,
+        int queryMaxSeries,
+        Duration maxFuture,
         LagSettings lag) {
 
     public static final String[] SECTIONS = {"kafka", "postgres", "logging", "exporter", "lag"};
@@ -81,8 +85,11 @@ public record ExporterConfig(
         });
         Duration forward = r.duration("exporter.forward-timeout", Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMinutes(5));
+        int queryMaxSeries = r.integer("exporter.query.max-series", 1_000, 1, 1_000_000);
+        Duration maxFuture = r.duration("exporter.max-future", Duration.ofHours(1), Duration.ofSeconds(1),
+                Duration.ofDays(366));
         LagSettings lag = LagSettings.read(r);
         return new ExporterConfig(kafka, logging, http, appId, stateDir, new StoreSettings(window, maxSeries, cap, stale),
-                expiry, rebuild, threads, history, advertised, forward, lag);
+                expiry, rebuild, threads, history, advertised, forward, queryMaxSeries, maxFuture, lag);
     }
 }

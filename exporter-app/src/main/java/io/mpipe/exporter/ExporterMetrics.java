@@ -17,12 +17,16 @@ public final class ExporterMetrics {
     public final RecordCount processed = new RecordCount();
     public final Counter invalid;
     public final Histogram scrapeSeconds;
+    public final Counter scrapeErrors;
     public final Counter queries;
     public final Gauge ready;
 
     public ExporterMetrics(CollectorRegistry registry, SeriesPool pool) {
-        invalid = Counter.build("exporter_records_invalid_total", "Records that are not valid metrics (skipped)")
+        invalid = Counter.build("exporter_records_invalid_total", "Records that are not valid metrics, whose key is"
+                + " not their series key, or whose sample is more than exporter.max-future ahead (skipped)")
                 .register(registry);
+        scrapeErrors = Counter.build("exporter_scrape_errors_total", "Series left out of a /metrics scrape because"
+                + " they could not be rendered (the rest of the scrape is served)").register(registry);
         scrapeSeconds = Histogram.build("exporter_scrape_duration_seconds",
                         "Time to collect the exported series for one /metrics scrape")
                 .buckets(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5).register(registry);

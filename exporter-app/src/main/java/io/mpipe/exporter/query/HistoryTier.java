@@ -68,6 +68,11 @@ public final class HistoryTier implements AutoCloseable {
 
     /** Keys of the stored series matching the query's name and labels (at most {@link #MAX_SERIES}). */
     public List<String> seriesKeys(MetricsQuery q) {
+        return seriesKeys(q, MAX_SERIES);
+    }
+
+    /** Keys of the stored series matching the query's name and labels, at most {@code max}. */
+    public List<String> seriesKeys(MetricsQuery q, int max) {
         String sql = "SELECT key FROM series WHERE (?::text IS NULL OR name = ?) AND labels @> ?::jsonb LIMIT ?";
         List<String> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
@@ -75,7 +80,7 @@ public final class HistoryTier implements AutoCloseable {
             ps.setString(1, name);
             ps.setString(2, name);
             ps.setString(3, JSON.writeValueAsString(q.labels()));
-            ps.setInt(4, MAX_SERIES);
+            ps.setInt(4, max);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(rs.getString(1));

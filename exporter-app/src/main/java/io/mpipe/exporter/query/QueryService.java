@@ -83,9 +83,14 @@ public final class QueryService {
     private final HttpClient http;
     private final Duration forwardTimeout;
     private final Clock clock;
+    private final int maxSeries;
 
+    /**
+     * @param maxSeries the most series one query may match ({@code exporter.query.max-series})
+     */
     public QueryService(LocalStores local, Optional<HistoryTier> history, HostInfo self, Duration forwardTimeout,
-            Clock clock) {
+            Clock clock, int maxSeries) {
+        this.maxSeries = maxSeries;
         this.local = local;
         this.history = history;
         this.self = self;
@@ -102,19 +107,32 @@ public final class QueryService {
         return clock.millis() - local.pool().settings().window().toMillis();
     }
 
-    /** The answer of this instance alone, from memory. */
+    /**
+     * The answer of this instance alone, from memory: at most {@code limit} samples.
+     *
+     * @throws HttpError 400 when the query matches more than {@code exporter.query.max-series} series
+     */
     public LocalAnswer localAnswer(MetricsQuery q) {
         SeriesPool pool = local.pool();
-        List<SeriesSnapshot> found = pool.find(q.name().orElse(null), q.matcher(), q.from(), q.to(), q.limit());
+        SeriesPool.Found found;
+        try {
+            found = pool.find(q.name().orElse(null), q.matcher(), q.from(), q.to(), q.limit(), maxSeries);
+        } catch (SeriesPool.TooManySeriesException e) {
+            throw tooManySeries(q);
+        }
         List<MetricView> views = new ArrayList<>();
-        List<String> keys = new ArrayList<>(found.size());
-        for (SeriesSnapshot s : found) {
-            keys.add(s.key());
+        for (SeriesSnapshot s : found.series()) {
             for (SeriesWindow.Sample sample : s.samples()) {
                 views.add(MetricView.of(s.name(), s.labels(), sample.timestamp(), sample.value()));
             }
         }
-        return new LocalAnswer(views, keys);
+        return new LocalAnswer(views, found.keys());
+    }
+
+    private HttpError tooManySeries(MetricsQuery q) {
+        return HttpError.badRequest((q.name().isEmpty() ? "name" : "label") + ": the query matches more than "
+                + maxSeries + " series (exporter.query.max-series); narrow it with "
+                + (q.name().isEmpty() ? "a name or " : "") + "more label filters");
     }
 
     /**
@@ -133,7 +151,10 @@ public final class QueryService {
         List<MetricView> older = List.of();
         if (history.isPresent()) {
             HistoryTier h = history.get();
-            List<String> stored = h.seriesKeys(q);
+            List<String> stored = h.seriesKeys(q, maxSeries + 1);
+            if (stored.size() > maxSeries) {
+                throw tooManySeries(q);
+            }
             if (q.from() < windowStart) {
                 older = h.samples(stored, q.from(), q.to(), q.limit());
             } else {
@@ -235,6 +256,10 @@ public final class QueryService {
                     HttpResponse.BodyHandlers.ofByteArray());
             if (r.statusCode() == 503) {
                 throw HttpError.unavailable("instance " + host.host() + ":" + host.port() + " is not ready", 2);
+            }
+            if (r.statusCode() == 400) {
+                // the same bound there as here: its reason is the answer
+                throw HttpError.badRequest(JSON.readTree(r.body()).path("error").asText("bad request"));
             }
             if (r.statusCode() != 200) {
                 throw new HttpError(502, "instance " + host.host() + ":" + host.port() + " answered " + r.statusCode());

@@ -4,6 +4,8 @@ import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.Metric;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.PriorityQueue;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
@@ -198,28 +200,141 @@ public final class SeriesPool {
     }
 
     /**
-     * Series matching {@code filter} (by name and labels), each a use and a hit. Returns copies of
-     * their samples in [from, to], newest first, at most {@code limit} each.
-     *
-     * @param name the metric name when the query has one (only its series are looked at), or null
+     * Series matching {@code filter} (by name and labels), each a use and a hit, with the newest
+     * {@code limit} samples in [from, to] among them; see {@link #find(String, Predicate, long, long, int, int)}.
      */
     public List<SeriesSnapshot> find(String name, Predicate<SeriesWindow> filter, long from, long to, int limit) {
-        List<SeriesSnapshot> out = new ArrayList<>();
-        List<SeriesWindow> used = new ArrayList<>();
+        return find(name, filter, from, to, limit, Integer.MAX_VALUE).series();
+    }
+
+    /** What a query found: the key of every series that matched, and a copy of the samples answered. */
+    public record Found(List<String> keys, List<SeriesSnapshot> series) {
+    }
+
+    /** A query matched more series than it may. */
+    public static final class TooManySeriesException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final int max;
+
+        TooManySeriesException(int max) {
+            super("matches more than " + max + " series", null, false, false);
+            this.max = max;
+        }
+
+        public int max() {
+            return max;
+        }
+    }
+
+    /**
+     * Series matching {@code filter} (by name and labels), each a use and a hit, and the newest
+     * {@code limit} samples in [from, to] among all of them (newest first, then by name and labels,
+     * as every instance orders a merge), grouped by series in a snapshot each.
+     *
+     * <p>The cost is bounded, and so is the time ingest waits for it: the candidates' references
+     * are copied under the lock (the store's series, or a name's), matched outside it (a series'
+     * name and labels never change), and each matched series' samples are read under the lock
+     * one series at a time, at most {@code limit} of them and none older than the oldest sample
+     * kept so far once {@code limit} are kept. What is kept never exceeds {@code limit} samples.
+     *
+     * @param name      the metric name when the query has one (only its series are looked at), or null
+     * @param maxSeries the most series a query may match
+     * @throws TooManySeriesException when more than {@code maxSeries} match (nothing is copied)
+     */
+    public Found find(String name, Predicate<SeriesWindow> filter, long from, long to, int limit, int maxSeries) {
+        SeriesWindow[] candidates;
         synchronized (this) {
-            Collection<SeriesWindow> candidates = name == null ? inUseOrder() : byName.getOrDefault(name, Set.of());
-            for (SeriesWindow w : candidates) {
-                if (filter.test(w)) {
-                    out.add(SeriesSnapshot.of(w, from, to, limit));
-                    used.add(w);
+            Collection<SeriesWindow> c = name == null ? series.values() : byName.getOrDefault(name, Set.of());
+            candidates = c.toArray(new SeriesWindow[0]);
+        }
+        List<SeriesWindow> matched = new ArrayList<>();
+        for (SeriesWindow w : candidates) {
+            if (filter.test(w)) {
+                if (matched.size() == maxSeries) {
+                    throw new TooManySeriesException(maxSeries);
                 }
-            }
-            for (SeriesWindow w : used) {
-                use(w); // a query is a use
-                stats.hit();
+                matched.add(w);
             }
         }
-        return out;
+        // the order of a merge among samples of one time: by name, then labels
+        matched.sort(Comparator.comparing(SeriesWindow::name).thenComparing(w -> w.labels().toString()));
+        Picks picks = new Picks(limit);
+        int buffer = Math.min(limit, settings.maxSamplesPerSeries());
+        long[] ts = new long[buffer];
+        double[] vs = new double[buffer];
+        List<String> keys = new ArrayList<>(matched.size());
+        for (int rank = 0; rank < matched.size(); rank++) {
+            SeriesWindow w = matched.get(rank);
+            int n;
+            synchronized (this) {
+                if (w.removed) {
+                    continue;
+                }
+                use(w); // a query is a use
+                n = w.copyNewestFirst(from, to, picks.floor(), ts, vs);
+            }
+            stats.hit();
+            keys.add(w.key());
+            for (int i = 0; i < n && picks.offer(ts[i], vs[i], rank); i++) {
+                // offer until one is not kept: the rest of this series' samples are older
+            }
+        }
+        return new Found(keys, picks.snapshots(matched));
+    }
+
+    /**
+     * The newest samples offered, at most {@code limit}: a heap whose head is the one a merge would
+     * put last (the oldest, then the last by series rank).
+     */
+    private static final class Picks {
+        private final int limit;
+        private final PriorityQueue<long[]> heap;
+
+        Picks(int limit) {
+            this.limit = limit;
+            // {timestamp, value bits, series rank}; the worst first
+            this.heap = new PriorityQueue<>(Math.min(limit, 1024), (a, b) -> a[0] != b[0]
+                    ? Long.compare(a[0], b[0]) : Long.compare(b[2], a[2]));
+        }
+
+        /** Samples older than this cannot be kept; {@link Long#MIN_VALUE} while there is room. */
+        long floor() {
+            return heap.size() < limit ? Long.MIN_VALUE : heap.peek()[0];
+        }
+
+        /** Keeps the sample if it is among the newest; false when it is not (nor will older ones be). */
+        boolean offer(long ts, double value, int rank) {
+            if (heap.size() < limit) {
+                heap.add(new long[] {ts, Double.doubleToRawLongBits(value), rank});
+                return true;
+            }
+            long[] worst = heap.peek();
+            if (ts > worst[0] || (ts == worst[0] && rank < worst[2])) {
+                heap.poll();
+                heap.add(new long[] {ts, Double.doubleToRawLongBits(value), rank});
+                return true;
+            }
+            return false;
+        }
+
+        /** A snapshot per series in {@code matched} (rank order), its kept samples newest first. */
+        List<SeriesSnapshot> snapshots(List<SeriesWindow> matched) {
+            List<List<SeriesWindow.Sample>> bySeries = new ArrayList<>(matched.size());
+            for (int i = 0; i < matched.size(); i++) {
+                bySeries.add(new ArrayList<>());
+            }
+            for (long[] p : heap) {
+                bySeries.get((int) p[2]).add(new SeriesWindow.Sample(p[0], Double.longBitsToDouble(p[1])));
+            }
+            List<SeriesSnapshot> out = new ArrayList<>(matched.size());
+            for (int i = 0; i < matched.size(); i++) {
+                SeriesWindow w = matched.get(i);
+                List<SeriesWindow.Sample> samples = bySeries.get(i);
+                samples.sort(Comparator.comparingLong(SeriesWindow.Sample::timestamp).reversed());
+                out.add(new SeriesSnapshot(w.key(), w.name(), w.labels(), samples));
+            }
+            return out;
+        }
     }
 
     /** Removes the series of a partition this instance no longer holds. */

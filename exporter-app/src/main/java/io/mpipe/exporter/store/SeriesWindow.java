@@ -217,6 +217,27 @@ public final class SeriesWindow {
         return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
+    /**
+     * Copies the samples in [max(from, floor), to], newest first, into {@code ts} and {@code values},
+     * at most as many as they hold; returns how many.
+     */
+    public int copyNewestFirst(long from, long to, long floor, long[] ts, double[] values) {
+        long lowest = Math.max(from, floor);
+        int n = 0;
+        for (int i = size - 1; i >= 0 && n < ts.length; i--) {
+            long t = timestampAt(i);
+            if (t > to) {
+                continue;
+            }
+            if (t < lowest) {
+                break;
+            }
+            ts[n] = t;
+            values[n++] = valueAt(i);
+        }
+        return n;
+    }
+
     /** One sample. */
     public record Sample(long timestamp, double value) {
     }

@@ -26,8 +26,11 @@ public final class StoreRebuilder {
     private final Supplier<Consumer<byte[], byte[]>> consumers;
     private final String topic;
     private final Clock clock;
+    private final long maxFutureMs;
 
-    public StoreRebuilder(Supplier<Consumer<byte[], byte[]>> consumers, String topic, Clock clock) {
+    /** @param maxFuture a sample further ahead of the clock is skipped, as the live path skips it */
+    public StoreRebuilder(Supplier<Consumer<byte[], byte[]>> consumers, String topic, Clock clock, Duration maxFuture) {
+        this.maxFutureMs = maxFuture.toMillis();
         this.consumers = consumers;
         this.topic = topic;
         this.clock = clock;
@@ -56,8 +59,9 @@ public final class StoreRebuilder {
                     }
                     try {
                         decoder.decode(r.value());
-                        if (decoder.timestamp() < now - window.toMillis()) {
-                            continue; // replayed history after the start offset: not part of the window
+                        decoder.checkKey(r.key());
+                        if (decoder.timestamp() < now - window.toMillis() || decoder.timestamp() > now + maxFutureMs) {
+                            continue; // replayed history after the start offset, or far ahead: not part of the window
                         }
                         // received when it was written, as far as staleness goes
                         store.put(decoder.key(), null, decoder.timestamp(), decoder.value(),

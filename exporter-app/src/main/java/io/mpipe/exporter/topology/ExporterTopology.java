@@ -22,9 +22,16 @@ public final class ExporterTopology {
      *
      * @param rebuilder      null for no rebuild from the topic when a task starts (tests)
      * @param expiryInterval how often samples that left the window are dropped
+     * @param maxFuture      a sample further ahead of the clock is not stored (counted as invalid)
      */
     public record Settings(String topic, SeriesPool pool, StoreRebuilder rebuilder, Duration expiryInterval,
-            RecordCount processed, Counter invalid) {
+            RecordCount processed, Counter invalid, Duration maxFuture) {
+
+        /** Settings with the default {@code exporter.max-future}, an hour. */
+        public Settings(String topic, SeriesPool pool, StoreRebuilder rebuilder, Duration expiryInterval,
+                RecordCount processed, Counter invalid) {
+            this(topic, pool, rebuilder, expiryInterval, processed, invalid, Duration.ofHours(1));
+        }
     }
 
     private ExporterTopology() {
@@ -33,7 +40,8 @@ public final class ExporterTopology {
     public static Topology build(Settings s) {
         Topology t = new Topology();
         t.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), s.topic());
-        t.addProcessor(PROCESSOR, () -> new SampleProcessor(s.expiryInterval(), s.processed(), s.invalid()), SOURCE);
+        t.addProcessor(PROCESSOR, () -> new SampleProcessor(s.expiryInterval(), s.processed(), s.invalid(),
+                s.maxFuture().toMillis()), SOURCE);
         t.addStateStore(new WindowedLruStoreBuilder(STORE, s.pool(), s.rebuilder()), PROCESSOR);
         return t;
     }

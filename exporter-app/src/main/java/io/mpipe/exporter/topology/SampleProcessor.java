@@ -33,7 +33,10 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
     /** Name and labels, checked, for a series the store does not hold yet. */
     private final Supplier<Metric> newSeries = decoder::metric;
 
-    SampleProcessor(Duration expiryInterval, RecordCount processed, Counter invalid) {
+    private final long maxFutureMs;
+
+    SampleProcessor(Duration expiryInterval, RecordCount processed, Counter invalid, long maxFutureMs) {
+        this.maxFutureMs = maxFutureMs;
         this.expiryInterval = expiryInterval;
         this.count = processed;
         this.invalid = invalid;
@@ -52,9 +55,14 @@ final class SampleProcessor implements Processor<byte[], byte[], Void, Void> {
         try {
             decoder.decode(record.key(), record.value());
             decoder.checkKey(record.key());
+            long now = context.currentSystemTimeMs();
+            if (decoder.timestamp() > now + maxFutureMs) {
+                invalid.inc(); // it would be the series' latest value until the clock caught up with it
+                return;
+            }
             Object known = decoder.attachment();
             SeriesWindow w = store.put(decoder.key(), (SeriesWindow) known, decoder.timestamp(), decoder.value(),
-                    context.currentSystemTimeMs(), newSeries);
+                    now, newSeries);
             if (w != known && w != null) {
                 decoder.attach(w); // the series' next record finds its window without a lookup
             }

@@ -32,7 +32,8 @@ class SampleProcessorTest {
         context.addStateStore(new WindowedLruStore(ExporterTopology.STORE, pool, null));
         RecordCount count = new RecordCount();
         Counter invalid = Counter.build("i_total", "i").register(new CollectorRegistry());
-        SampleProcessor processor = new SampleProcessor(Duration.ofSeconds(30), count, invalid);
+        SampleProcessor processor = new SampleProcessor(Duration.ofSeconds(30), count, invalid,
+                Duration.ofHours(1).toMillis());
         long now = System.currentTimeMillis();
         context.setCurrentSystemTimeMs(now);
 
