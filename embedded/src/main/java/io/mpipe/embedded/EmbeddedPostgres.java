@@ -2,12 +2,18 @@ package io.mpipe.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +57,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
         if (pg != null) {
             return;
         }
+        if (dataDir != null && keepData) {
+            stopLeftover(dataDir).ifPresent(pid -> log.warn("stopped PostgreSQL (pid {}) left running on {} by an"
+                    + " earlier process that was killed", pid, dataDir));
+        }
         try {
             io.zonky.test.db.postgres.embedded.EmbeddedPostgres.Builder b =
                     io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
@@ -74,6 +84,63 @@ public final class EmbeddedPostgres implements AutoCloseable {
             throw new UncheckedIOException("starting embedded PostgreSQL on port " + port, e);
         }
         log.info("PostgreSQL started on 127.0.0.1:{}{}", port, dataDir == null ? "" : " (data in " + dataDir + ")");
+    }
+
+    /**
+     * Stops a server still running on {@code dataDir} (its {@code postmaster.pid} names a live
+     * postgres process), which a process killed before it could stop its embedded server leaves
+     * behind: the server runs in a process group of its own, so it outlives a SIGKILL of its
+     * parent and keeps the port and the directory. Returns its pid when there was one.
+     */
+    public static Optional<Long> stopLeftover(Path dataDir) {
+        Path pidFile = dataDir.resolve("postmaster.pid");
+        long pid;
+        try {
+            if (!Files.exists(pidFile)) {
+                return Optional.empty();
+            }
+            List<String> lines = Files.readAllLines(pidFile);
+            pid = lines.isEmpty() ? -1 : Long.parseLong(lines.get(0).trim());
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty(); // no server to stop; PostgreSQL deals with a stale file itself
+        }
+        Optional<ProcessHandle> p = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(true));
+        if (p.isEmpty()) {
+            return Optional.empty();
+        }
+        p.get().destroy(); // SIGTERM: a smart shutdown; its clients died with their process
+        try {
+            p.get().onExit().get(30, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            p.get().destroyForcibly();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("waiting for PostgreSQL pid " + pid + " to stop", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.of(pid);
+    }
+
+    /**
+     * Starts a small process that stops this server when the process {@code owner} is gone, so a
+     * SIGKILL of the owner does not leave the server running (it is in a process group of its own).
+     * It checks once a second; on a clean stop the server is gone first and it only exits.
+     */
+    public synchronized void watch(ProcessHandle owner) {
+        if (pg == null || dataDir == null) {
+            return;
+        }
+        Path pidFile = dataDir.resolve("postmaster.pid");
+        String script = "while kill -0 " + owner.pid() + " 2>/dev/null; do sleep 1; done; "
+                + "p=$(head -n 1 '" + pidFile + "' 2>/dev/null); "
+                + "[ -n \"$p\" ] && kill -INT \"$p\" 2>/dev/null; exit 0";
+        try {
+            new ProcessBuilder("sh", "-c", script).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            log.warn("cannot start the watchdog that stops PostgreSQL if this process is killed: {}", e.toString());
+        }
     }
 
     /** Stops the server; with a kept data directory, {@link #start()} brings the data back. */

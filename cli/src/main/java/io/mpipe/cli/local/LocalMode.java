@@ -23,7 +23,10 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -70,7 +73,11 @@ public final class LocalMode implements AutoCloseable {
     /** Set as soon as stopping begins (the status loop reads it too). */
     private volatile boolean closing;
 
-    private LocalMode(Options options, EmbeddedKafka kafka, EmbeddedPostgres postgres) {
+    /** Held while this local mode runs: one local mode per data directory. */
+    private final FileChannel dataDirLock;
+
+    private LocalMode(Options options, EmbeddedKafka kafka, EmbeddedPostgres postgres, FileChannel dataDirLock) {
+        this.dataDirLock = dataDirLock;
         this.options = options;
         this.kafka = kafka;
         this.postgres = postgres;
@@ -79,9 +86,28 @@ public final class LocalMode implements AutoCloseable {
     public static LocalMode start(Options o) throws IOException {
         checkPortNumber(o.kafkaPort(), "--kafka-port", 65534); // the controller takes the next port
         checkPortNumber(o.postgresPort(), "--postgres-port", 65535);
-        // every problem of every service's config, before anything starts
-        Configs configs = validatedConfigs(o);
-        Files.createDirectories(o.dataDir());
+        FileChannel lock = null;
+        Configs configs;
+        try {
+            if (Files.isDirectory(o.dataDir())) {
+                lock = lockDataDir(o.dataDir());
+                // a server an earlier run left behind when it was killed holds the port: it is ours to stop
+                EmbeddedPostgres.stopLeftover(o.dataDir().resolve("postgres")).ifPresent(pid -> progress("stopped"
+                        + " PostgreSQL (pid " + pid + ") left running on " + o.dataDir().resolve("postgres")
+                        + " by an earlier run that was killed"));
+            }
+            // every problem of every service's config, before anything starts
+            configs = validatedConfigs(o);
+            if (lock == null) {
+                Files.createDirectories(o.dataDir());
+                lock = lockDataDir(o.dataDir());
+            }
+        } catch (RuntimeException | IOException e) {
+            if (lock != null) {
+                lock.close();
+            }
+            throw e;
+        }
         progress("starting Kafka (KRaft, in-process) on 127.0.0.1:" + o.kafkaPort() + ", data in "
                 + o.dataDir().resolve("kafka"));
         EmbeddedKafka kafka = EmbeddedKafka.create(o.dataDir().resolve("kafka"), o.kafkaPort(), o.kafkaPort() + 1,
@@ -89,9 +115,10 @@ public final class LocalMode implements AutoCloseable {
         kafka.start();
         progress("starting PostgreSQL on 127.0.0.1:" + o.postgresPort() + ", data in " + o.dataDir().resolve("postgres"));
         EmbeddedPostgres pg = EmbeddedPostgres.create(o.dataDir().resolve("postgres"), true, o.postgresPort());
-        LocalMode mode = new LocalMode(o, kafka, pg);
+        LocalMode mode = new LocalMode(o, kafka, pg, lock);
         try {
             pg.start();
+            pg.watch(ProcessHandle.current()); // stops it should this process be killed
             pg.createDatabase(DATABASE);
             mode.startServices(configs);
         } catch (RuntimeException | IOException e) {
@@ -99,6 +126,25 @@ public final class LocalMode implements AutoCloseable {
             throw e;
         }
         return mode;
+    }
+
+    /**
+     * Locks {@code dataDir} for this process (the lock goes with the process, however it ends).
+     *
+     * @throws ConfigException when another local mode holds it
+     */
+    private static FileChannel lockDataDir(Path dataDir) throws IOException {
+        FileChannel ch = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            if (ch.tryLock() != null) {
+                return ch;
+            }
+        } catch (OverlappingFileLockException e) {
+            // this JVM holds it already
+        }
+        ch.close();
+        throw new ConfigException("--data-dir: " + dataDir + " is in use by another bin/pipeline local; stop it, or"
+                + " choose another --data-dir");
     }
 
     private static void checkPortNumber(int port, String option, int max) {
@@ -338,6 +384,11 @@ public final class LocalMode implements AutoCloseable {
             System.err.println("[local] stopping PostgreSQL: " + e.getMessage());
         }
         kafka.close();
+        try {
+            dataDirLock.close();
+        } catch (IOException e) {
+            System.err.println("[local] releasing " + options.dataDir() + ": " + e.getMessage());
+        }
         System.out.println("[local] stopped");
         System.out.flush();
         stopped.countDown();
