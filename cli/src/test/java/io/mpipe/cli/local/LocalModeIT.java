@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -222,6 +223,98 @@ class LocalModeIT {
                 processesUsing(data.resolve("postgres")).forEach(ProcessHandle::destroyForcibly);
             }
         }
+    }
+
+    @Test
+    void shouldLeaveNoServerBehindWhenKilledAndStopWithinItsTimeoutWhileAWriteIsRetried(@TempDir Path dir)
+            throws Exception {
+        Ports p = new Ports(FreePorts.pair(), FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next());
+        Path data = dir.resolve("data");
+        Path log = repoRoot().resolve("cli").resolve("target").resolve("local-mode-kill.log");
+        Files.deleteIfExists(log);
+        Path config = dir.resolve("local.yaml");
+        Files.writeString(config, """
+                collector:
+                  http:
+                    port: %d
+                  synthetic:
+                    rate: 200
+                    series: 20
+                sink:
+                  http:
+                    port: %d
+                  shutdown-timeout: 5s
+                  max-backoff: 1s
+                exporter:
+                  http:
+                    port: %d
+                """.formatted(p.collector(), p.sink(), p.exporter()));
+        Path pgData = data.resolve("postgres");
+        try {
+            // 1. SIGKILL: the watchdog stops PostgreSQL within seconds
+            Running first = startReady(config, data, p, log, dir.resolve("first.out"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> rows(p) > 0);
+            first.process.destroyForcibly();
+            assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            await().atMost(Duration.ofSeconds(20)).until(() -> processesUsing(pgData).isEmpty());
+
+            // 2. SIGKILL of it and of its watchdog: the next start finds the server and stops it
+            Running second = startReady(config, data, p, log, dir.resolve("second.out"));
+            long rowsBefore = rows(p);
+            List<ProcessHandle> watchdogs = second.process.descendants()
+                    .filter(h -> h.info().command().map(c -> c.endsWith("sh")).orElse(false)).toList();
+            assertThat(watchdogs).as("the watchdog").isNotEmpty();
+            watchdogs.forEach(ProcessHandle::destroyForcibly);
+            second.process.destroyForcibly();
+            assertThat(second.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            Thread.sleep(2_000);
+            assertThat(processesUsing(pgData)).as("PostgreSQL left running").isNotEmpty();
+
+            Running third = startReady(config, data, p, log, dir.resolve("third.out"));
+            assertThat(third.lines()).anyMatch(l -> l.startsWith("[local] stopped PostgreSQL (pid ")
+                    && l.contains("left running"));
+            assertThat(rows(p)).as("the earlier rows are still there").isGreaterThanOrEqualTo(rowsBefore);
+
+            // 3. SIGTERM while every write of the sink fails and is retried: stopped within
+            // sink.shutdown-timeout (5 s) and a few seconds
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + p.postgres()
+                    + "/metrics", "postgres", ""); Statement st = c.createStatement()) {
+                st.execute("ALTER DATABASE metrics SET default_transaction_read_only = on");
+                st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'metrics'"
+                        + " AND pid <> pg_backend_pid()");
+            }
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300)).until(() -> {
+                HttpResponse<String> h = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.sink()
+                        + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+                return h.statusCode() == 503 && h.body().contains("read-only");
+            });
+            long t0 = System.nanoTime();
+            third.process.destroy(); // SIGTERM
+            assertThat(third.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            System.out.printf("local mode stopped %d ms after SIGTERM with the sink's writes failing%n",
+                    took.toMillis());
+            assertThat(took).isLessThan(Duration.ofSeconds(5 + 10));
+            await().atMost(Duration.ofSeconds(10)).until(() -> processesUsing(pgData).isEmpty());
+        } finally {
+            processesUsing(pgData).forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** Starts local mode and waits until it says it is ready; a process that ends first fails the test. */
+    private static Running startReady(Path config, Path data, Ports p, Path log, Path out) throws Exception {
+        Running r = start(config, data, p, log, out);
+        try {
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                assertThat(r.process.isAlive()).as("local mode exited early; see " + log).isTrue();
+                return r.printed("ready:");
+            });
+        } catch (RuntimeException | Error e) {
+            r.process.descendants().forEach(ProcessHandle::destroyForcibly);
+            r.process.destroyForcibly();
+            throw e;
+        }
+        return r;
     }
 
     /** Processes whose command line names {@code dir} (PostgreSQL's {@code -D dir}). */
