@@ -18,9 +18,10 @@ import java.util.Objects;
  * @param queueTimeout          how long a request waits for its turn
  * @param idleTimeout           a connection that sends or takes nothing for this long is closed: the
  *                              bound on reading a request and on writing its answer to a slow client
+ * @param security              TLS and authentication ({@code <service>.http.tls.*}, {@code .auth.*})
  */
 public record HttpSettings(String host, int port, int maxConnections, int maxRequests, int maxQueued,
-        Duration queueTimeout, Duration idleTimeout) {
+        Duration queueTimeout, Duration idleTimeout, HttpSecurity security) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
     public static final int DEFAULT_MAX_REQUESTS = Math.max(2, Runtime.getRuntime().availableProcessors());
@@ -32,12 +33,23 @@ public record HttpSettings(String host, int port, int maxConnections, int maxReq
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(queueTimeout, "queueTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(security, "security");
+    }
+
+    /** The same listener with other TLS and authentication. */
+    public HttpSettings withSecurity(HttpSecurity s) {
+        return new HttpSettings(host, port, maxConnections, maxRequests, maxQueued, queueTimeout, idleTimeout, s);
+    }
+
+    /** {@code https} when TLS is on, else {@code http}. */
+    public String scheme() {
+        return security.tls() ? "https" : "http";
     }
 
     /** A listener with the default bounds. */
     public HttpSettings(String host, int port) {
         this(host, port, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REQUESTS, DEFAULT_MAX_QUEUED, DEFAULT_QUEUE_TIMEOUT,
-                DEFAULT_IDLE_TIMEOUT);
+                DEFAULT_IDLE_TIMEOUT, HttpSecurity.NONE);
     }
 
     public static HttpSettings read(ConfigReader r, String service, int defaultPort) {
@@ -50,6 +62,7 @@ public record HttpSettings(String host, int port, int maxConnections, int maxReq
                 Duration.ofMinutes(1));
         Duration idle = r.duration(service + ".http.idle-timeout", DEFAULT_IDLE_TIMEOUT, Duration.ofSeconds(1),
                 Duration.ofHours(1));
-        return new HttpSettings(host, port, connections, requests, queued, queueTimeout, idle);
+        return new HttpSettings(host, port, connections, requests, queued, queueTimeout, idle,
+                HttpSecurity.read(r, service));
     }
 }

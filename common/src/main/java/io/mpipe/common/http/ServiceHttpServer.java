@@ -1,6 +1,7 @@
 package io.mpipe.common.http;
 
 import io.mpipe.common.config.ConfigException;
+import io.mpipe.common.config.HttpSecurity;
 import io.mpipe.common.config.HttpSettings;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
@@ -15,6 +16,19 @@ import java.net.BindException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import javax.net.ssl.SSLContext;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -57,6 +71,10 @@ import org.slf4j.LoggerFactory;
  *       two busy instances asking each other never wait on each other's queue;</li>
  *   <li>request bodies are refused beyond {@value #MAX_BODY_BYTES} bytes (a route may allow more).</li>
  * </ul>
+ *
+ * <p>With {@code <service>.http.tls.*} it speaks only HTTPS (the certificate and key read again
+ * when their files change), and with {@code <service>.http.auth.*} or a client CA every request
+ * but those to {@code auth.open-paths} must bring its credential ({@link HttpAuth}).
  */
 public final class ServiceHttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServiceHttpServer.class);
@@ -74,7 +92,8 @@ public final class ServiceHttpServer implements AutoCloseable {
     }
 
     /** How a route is served: {@code bound} null for a probe, which always answers. */
-    private record Route(String path, JsonRoute handler, Bound bound, int maxBodyBytes, String methods) {
+    private record Route(String path, JsonRoute handler, Bound bound, int maxBodyBytes, String methods,
+            boolean internal) {
     }
 
     /** Requests worked on at once, and those that may wait for a turn. */
@@ -124,6 +143,10 @@ public final class ServiceHttpServer implements AutoCloseable {
     private final Counter rejected;
     private final String service;
     private final CollectorRegistry registry;
+    private final HttpSettings settings;
+    private final HttpAuth auth;
+    private final SslContextFactory.Server tls;
+    private final ScheduledExecutorService reloader;
 
     /**
      * Binds (port 0 picks a free one) and registers {@code /metrics} and {@code /health}. Routes
@@ -133,8 +156,20 @@ public final class ServiceHttpServer implements AutoCloseable {
      */
     public ServiceHttpServer(String service, HttpSettings settings, CollectorRegistry registry,
             Supplier<Health> health) throws IOException {
+        this(service, settings, registry, health, Optional.empty());
+    }
+
+    /**
+     * As above; {@code peerTokenFile} is the token other instances of the service must present on
+     * its {@link #internalRoute internal routes}.
+     */
+    public ServiceHttpServer(String service, HttpSettings settings, CollectorRegistry registry,
+            Supplier<Health> health, Optional<Path> peerTokenFile) throws IOException {
         this.service = service;
         this.registry = registry;
+        this.settings = settings;
+        HttpSecurity security = settings.security();
+        this.auth = new HttpAuth(service, security, peerTokenFile);
         long queueMs = settings.queueTimeout().toMillis();
         this.external = new Bound(settings.maxRequests(), settings.maxQueued(), queueMs);
         this.internal = new Bound(settings.maxRequests(), settings.maxQueued(), queueMs);
@@ -148,7 +183,18 @@ public final class ServiceHttpServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendDateHeader(false);
         http.setRequestHeaderSize(16 * 1024);
-        this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        if (security.tls()) {
+            this.tls = new SslContextFactory.Server();
+            tls.setSslContext(serverContext(security));
+            tls.setWantClientAuth(security.clientCaFile().isPresent());
+            tls.setSniRequired(false);
+            http.addCustomizer(new SecureRequestCustomizer(false)); // a client may name the host any way
+            this.connector = new ServerConnector(server, 1, 1, new SslConnectionFactory(tls, "http/1.1"),
+                    new HttpConnectionFactory(http));
+        } else {
+            this.tls = null;
+            this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        }
         connector.setHost(settings.host());
         connector.setPort(settings.port());
         connector.setIdleTimeout(settings.idleTimeout().toMillis());
@@ -181,7 +227,58 @@ public final class ServiceHttpServer implements AutoCloseable {
                 throw new HealthDown(h);
             }
             return h.body();
-        }, null, MAX_BODY_BYTES, "GET, HEAD"));
+        }, null, MAX_BODY_BYTES, "GET, HEAD", false));
+        if (security.tls() || auth.enabled()) {
+            this.reloader = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, service + "-http-reload");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = security.reloadInterval().toMillis();
+            long[] stamp = {certStamp(security)};
+            reloader.scheduleWithFixedDelay(() -> {
+                auth.reloadIfChanged();
+                long now = certStamp(security);
+                if (tls != null && now != stamp[0]) {
+                    try {
+                        SSLContext ctx = serverContext(security);
+                        tls.reload(f -> f.setSslContext(ctx));
+                        stamp[0] = now;
+                        log.info("{}: read the TLS certificate and key again", service);
+                    } catch (Exception e) {
+                        log.warn("{}: the changed TLS certificate or key cannot be used; keeping the ones before: {}",
+                                service, e.getMessage());
+                    }
+                }
+            }, every, every, TimeUnit.MILLISECONDS);
+        } else {
+            this.reloader = null;
+        }
+    }
+
+    private SSLContext serverContext(HttpSecurity security) {
+        try {
+            List<X509Certificate> clientCas = security.clientCaFile().isPresent()
+                    ? TlsMaterial.certificates(security.clientCaFile().get()) : List.of();
+            return TlsMaterial.serverContext(security.certFile().get(), security.keyFile().get(), clientCas);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new ConfigException(service + ".http.tls.cert-file: " + e.getMessage());
+        }
+    }
+
+    /** Changes when the certificate or key file changes. */
+    private static long certStamp(HttpSecurity s) {
+        long h = 0;
+        for (Optional<Path> f : List.of(s.certFile(), s.keyFile())) {
+            if (f.isPresent()) {
+                try {
+                    h = 31 * h + (Files.getLastModifiedTime(f.get()).toMillis() ^ Files.size(f.get()));
+                } catch (IOException e) {
+                    h = 31 * h - 1;
+                }
+            }
+        }
+        return h;
     }
 
     /** What to tell a user whose {@code <service>.http} address cannot be bound. */
@@ -206,17 +303,20 @@ public final class ServiceHttpServer implements AutoCloseable {
 
     /** Adds a GET route answering JSON, inside the bound of concurrent requests. The path must match exactly. */
     public void route(String path, JsonRoute route) {
-        addRoute(new Route(path, route, external, MAX_BODY_BYTES, "GET, HEAD"));
+        addRoute(new Route(path, route, external, MAX_BODY_BYTES, "GET, HEAD", false));
     }
 
-    /** Adds a GET route that other instances of the service call, inside a bound of its own. */
+    /**
+     * Adds a GET route that other instances of the service call, inside a bound of its own; with a
+     * peer token it answers only requests that bring it.
+     */
     public void internalRoute(String path, JsonRoute route) {
-        addRoute(new Route(path, route, internal, MAX_BODY_BYTES, "GET, HEAD"));
+        addRoute(new Route(path, route, internal, MAX_BODY_BYTES, "GET, HEAD", true));
     }
 
     /** Adds a GET route answering JSON that is always answered (a probe such as {@code /ready}). */
     public void probeRoute(String path, JsonRoute route) {
-        addRoute(new Route(path, route, null, MAX_BODY_BYTES, "GET, HEAD"));
+        addRoute(new Route(path, route, null, MAX_BODY_BYTES, "GET, HEAD", false));
     }
 
     private void addRoute(Route r) {
@@ -231,10 +331,21 @@ public final class ServiceHttpServer implements AutoCloseable {
         public boolean handle(Request request, Response response, Callback callback) {
             String path = Request.getPathInContext(request);
             try {
+                Route route = routes.get(path);
+                HttpAuth.Refusal refusal = auth.check(path, route != null && route.internal(),
+                        request.getHeaders().get(HttpHeader.AUTHORIZATION), clientCertificates(request));
+                if (refusal != null) {
+                    requests.labels(route != null ? path : path.equals("/metrics") ? path : "other",
+                            "4xx").inc();
+                    if (refusal.challenge() != null) {
+                        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, refusal.challenge());
+                    }
+                    send(request, response, callback, refusal.status(), new ErrorBody(refusal.reason()), null);
+                    return true;
+                }
                 if (path.equals("/metrics")) {
                     serveMetrics(request, response, callback);
                 } else {
-                    Route route = routes.get(path);
                     if (route == null) {
                         requests.labels("other", "4xx").inc();
                         send(request, response, callback, 404, new ErrorBody("no such path: " + path), null);
@@ -329,6 +440,11 @@ public final class ServiceHttpServer implements AutoCloseable {
         }
     }
 
+    private static X509Certificate[] clientCertificates(Request request) {
+        return request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE) instanceof EndPoint.SslSessionData d
+                ? d.peerCertificates() : null;
+    }
+
     private static RouteRequest view(Request request, byte[] body) {
         Map<String, String> headers = new HashMap<>();
         for (HttpField f : request.getHeaders()) {
@@ -393,6 +509,11 @@ public final class ServiceHttpServer implements AutoCloseable {
         log.info("{}: HTTP on http://{}:{} (/metrics, /health)", service, host(), port());
     }
 
+    /** {@code http} or {@code https}. */
+    public String scheme() {
+        return settings.scheme();
+    }
+
     public int port() {
         return connector.getLocalPort();
     }
@@ -408,11 +529,14 @@ public final class ServiceHttpServer implements AutoCloseable {
         if (h.equals("0.0.0.0")) {
             h = "127.0.0.1";
         }
-        return "http://" + h + ":" + port();
+        return scheme() + "://" + h + ":" + port();
     }
 
     @Override
     public void close() {
+        if (reloader != null) {
+            reloader.shutdownNow();
+        }
         try {
             server.stop();
         } catch (Exception e) {

@@ -102,7 +102,7 @@ class ServiceHttpServerTest {
         CountDownLatch release = new CountDownLatch(1);
         CollectorRegistry registry = new CollectorRegistry();
         try (ServiceHttpServer s = new ServiceHttpServer("test", new HttpSettings("127.0.0.1", 0, 16, 2, 0,
-                Duration.ZERO, Duration.ofSeconds(30)), registry, () -> Health.up(Map.of()))) {
+                Duration.ZERO, Duration.ofSeconds(30), io.mpipe.common.config.HttpSecurity.NONE), registry, () -> Health.up(Map.of()))) {
             s.route("/api/slow", ex -> {
                 try {
                     release.await();
@@ -142,7 +142,7 @@ class ServiceHttpServerTest {
         CountDownLatch release = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
         try (ServiceHttpServer s = new ServiceHttpServer("test", new HttpSettings("127.0.0.1", 0, 16, 1, 1,
-                Duration.ofSeconds(30), Duration.ofSeconds(30)), new CollectorRegistry(), () -> Health.up(Map.of()))) {
+                Duration.ofSeconds(30), Duration.ofSeconds(30), io.mpipe.common.config.HttpSecurity.NONE), new CollectorRegistry(), () -> Health.up(Map.of()))) {
             s.route("/api/slow", ex -> {
                 started.incrementAndGet();
                 try {
@@ -173,7 +173,7 @@ class ServiceHttpServerTest {
     @Test
     void shouldCloseAConnectionThatSendsNothingForTheIdleTimeout() throws Exception {
         try (ServiceHttpServer s = new ServiceHttpServer("test", new HttpSettings("127.0.0.1", 0, 16, 4, 4,
-                Duration.ofSeconds(1), Duration.ofSeconds(1)), new CollectorRegistry(), () -> Health.up(Map.of()))) {
+                Duration.ofSeconds(1), Duration.ofSeconds(1), io.mpipe.common.config.HttpSecurity.NONE), new CollectorRegistry(), () -> Health.up(Map.of()))) {
             s.start();
             try (Socket slow = new Socket("127.0.0.1", s.port())) {
                 slow.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
