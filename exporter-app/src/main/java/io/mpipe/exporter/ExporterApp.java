@@ -69,7 +69,8 @@ public final class ExporterApp implements AutoCloseable {
         KafkaStreams[] streamsRef = new KafkaStreams[1];
         ServiceHttpServer http;
         try {
-            http = new ServiceHttpServer("exporter", config.http(), registry, () -> health(streamsRef[0]));
+            http = new ServiceHttpServer("exporter", config.http(), registry, () -> health(streamsRef[0]),
+                    config.peerTokenFile());
         } catch (IOException e) {
             throw new UncheckedIOException("exporter: cannot start HTTP on " + config.http(), e);
         }
@@ -99,7 +100,7 @@ public final class ExporterApp implements AutoCloseable {
         Optional<HistoryTier> history = config.history().map(HistoryTier::connect);
         LocalStores local = new LocalStores(streams, pool);
         QueryService service = new QueryService(local, history, self, config.forwardTimeout(), clock,
-                config.queryMaxSeries());
+                config.queryMaxSeries(), config.http().security(), config.peerCaFile(), config.peerTokenFile());
         QueryApi.register(http, service, metrics, () -> streams.state() == KafkaStreams.State.RUNNING);
         Optional<LagService> lag = Optional.empty();
         if (config.lag().enabled()) {

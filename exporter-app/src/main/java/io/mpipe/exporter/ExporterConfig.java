@@ -2,6 +2,7 @@ package io.mpipe.exporter;
 
 import io.mpipe.common.config.ConfigReader;
 import io.mpipe.common.config.ConfigSource;
+import io.mpipe.common.config.HttpSecurity;
 import io.mpipe.common.config.HttpSettings;
 import io.mpipe.common.config.KafkaSettings;
 import io.mpipe.common.config.LoggingSettings;
@@ -22,6 +23,8 @@ import java.util.Optional;
  *                      ({@code application.server}); empty means http://host:port of the listener
  * @param queryMaxSeries {@code exporter.query.max-series}: the most series one query may match
  * @param maxFuture     {@code exporter.max-future}: a sample further ahead of the clock is not stored
+ * @param peerTokenFile {@code exporter.peer-token-file}: the token instances show each other
+ * @param peerCaFile    {@code exporter.peer-ca-file}: what a peer's certificate must chain to
  */
 public record ExporterConfig(
         KafkaSettings kafka,
@@ -38,6 +41,8 @@ public record ExporterConfig(
         Duration forwardTimeout,
         int queryMaxSeries,
         Duration maxFuture,
+        Optional<Path> peerTokenFile,
+        Optional<Path> peerCaFile,
         LagSettings lag) {
 
     public static final String[] SECTIONS = {"kafka", "postgres", "logging", "exporter", "lag"};
@@ -52,6 +57,16 @@ public record ExporterConfig(
 
     public static ExporterConfig load(ConfigSource source) {
         return source.reader().read(ExporterConfig::read, SECTIONS);
+    }
+
+    private static Optional<Path> readableFile(ConfigReader r, String key) {
+        Optional<Path> p = r.optionalString(key).filter(s -> !s.isBlank()).map(Path::of);
+        p.ifPresent(f -> {
+            if (!java.nio.file.Files.isReadable(f)) {
+                r.problem(key, "cannot read " + f);
+            }
+        });
+        return p;
     }
 
     public static ExporterConfig read(ConfigReader r) {
@@ -79,8 +94,9 @@ public record ExporterConfig(
         Optional<PostgresSettings> history = historyEnabled ? Optional.of(pg) : Optional.empty();
         Optional<String> advertised = r.optionalString("exporter.advertised-url");
         advertised.ifPresent(u -> {
-            if (!u.matches("http://[^/\\s:]+:\\d+/?")) {
-                r.problem("exporter.advertised-url", "'" + u + "' must be http://host:port");
+            if (!u.matches(http.scheme() + "://[^/\\s:]+:\\d+/?")) {
+                r.problem("exporter.advertised-url", "'" + u + "' must be " + http.scheme() + "://host:port"
+                        + (http.security().tls() ? " (exporter.http.tls is on)" : ""));
             }
         });
         Duration forward = r.duration("exporter.forward-timeout", Duration.ofSeconds(5), Duration.ofMillis(100),
@@ -88,8 +104,16 @@ public record ExporterConfig(
         int queryMaxSeries = r.integer("exporter.query.max-series", 1_000, 1, 1_000_000);
         Duration maxFuture = r.duration("exporter.max-future", Duration.ofHours(1), Duration.ofSeconds(1),
                 Duration.ofDays(366));
+        Optional<Path> peerToken = readableFile(r, "exporter.peer-token-file");
+        Optional<Path> peerCa = readableFile(r, "exporter.peer-ca-file");
+        HttpSecurity sec = http.security();
+        if (peerToken.isEmpty() && (sec.basicUsersFile().isPresent() || sec.bearerTokensFile().isPresent())) {
+            r.problem("exporter.peer-token-file", "is required with exporter.http.auth: instances ask each other"
+                    + " for their part of an answer, and those routes take only the peer token");
+        }
         LagSettings lag = LagSettings.read(r);
         return new ExporterConfig(kafka, logging, http, appId, stateDir, new StoreSettings(window, maxSeries, cap, stale),
-                expiry, rebuild, threads, history, advertised, forward, queryMaxSeries, maxFuture, lag);
+                expiry, rebuild, threads, history, advertised, forward, queryMaxSeries, maxFuture, peerToken, peerCa,
+                lag);
     }
 }

@@ -12,10 +12,6 @@ import io.mpipe.exporter.store.SeriesWindow;
 import io.mpipe.exporter.store.StoreStats;
 import io.mpipe.exporter.topology.ExporterTopology;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,8 +76,7 @@ public final class QueryService {
     private final LocalStores local;
     private final Optional<HistoryTier> history;
     private final HostInfo self;
-    private final HttpClient http;
-    private final Duration forwardTimeout;
+    private final PeerClient peers;
     private final Clock clock;
     private final int maxSeries;
 
@@ -90,13 +85,25 @@ public final class QueryService {
      */
     public QueryService(LocalStores local, Optional<HistoryTier> history, HostInfo self, Duration forwardTimeout,
             Clock clock, int maxSeries) {
+        this(local, history, self, forwardTimeout, clock, maxSeries, io.mpipe.common.config.HttpSecurity.NONE,
+                Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * @param security      this instance's TLS, which the instances share (https, and its certificate
+     *                      shown to a peer that asks for one)
+     * @param peerCaFile    what a peer's certificate must chain to (default: this one's certificate file)
+     * @param peerTokenFile the token to show other instances
+     */
+    public QueryService(LocalStores local, Optional<HistoryTier> history, HostInfo self, Duration forwardTimeout,
+            Clock clock, int maxSeries, io.mpipe.common.config.HttpSecurity security, Optional<java.nio.file.Path> peerCaFile,
+            Optional<java.nio.file.Path> peerTokenFile) {
+        this.peers = new PeerClient(security, peerCaFile, peerTokenFile, forwardTimeout);
         this.maxSeries = maxSeries;
         this.local = local;
         this.history = history;
         this.self = self;
-        this.forwardTimeout = forwardTimeout;
         this.clock = clock;
-        this.http = HttpClient.newBuilder().connectTimeout(forwardTimeout).build();
     }
 
     public long now() {
@@ -250,21 +257,8 @@ public final class QueryService {
     }
 
     private <T> T get(HostInfo host, String pathAndQuery, Class<T> type) {
-        URI uri = URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery);
         try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(forwardTimeout).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() == 503) {
-                throw HttpError.unavailable("instance " + host.host() + ":" + host.port() + " is not ready", 2);
-            }
-            if (r.statusCode() == 400) {
-                // the same bound there as here: its reason is the answer
-                throw HttpError.badRequest(JSON.readTree(r.body()).path("error").asText("bad request"));
-            }
-            if (r.statusCode() != 200) {
-                throw new HttpError(502, "instance " + host.host() + ":" + host.port() + " answered " + r.statusCode());
-            }
-            return JSON.readValue(r.body(), type);
+            return JSON.readValue(peers.get(host, pathAndQuery), type);
         } catch (IOException e) {
             throw HttpError.unavailable("instance " + host.host() + ":" + host.port() + " unreachable: " + e, 2);
         } catch (InterruptedException e) {
@@ -272,4 +266,5 @@ public final class QueryService {
             throw HttpError.unavailable("interrupted", 1);
         }
     }
+
 }
