@@ -4,6 +4,7 @@ import io.mpipe.common.config.ConfigReader;
 import io.mpipe.common.config.KafkaSettings;
 import io.mpipe.common.config.LoggingSettings;
 import io.mpipe.common.http.Json;
+import io.mpipe.common.wire.Topics;
 import io.mpipe.exporter.lag.LagMonitor;
 import io.mpipe.exporter.lag.LagService;
 import io.mpipe.exporter.lag.LagSettings;
@@ -11,6 +12,7 @@ import io.mpipe.exporter.lag.LagSnapshot;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +62,14 @@ final class LagCommand implements Callable<Integer> {
         long intervalMs = watch == null || watch <= 0 ? lag.interval().toMillis() : (long) (watch * 1000);
         boolean terminal = System.console() != null;
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (LagMonitor monitor = new LagMonitor(Admin.create(base), () -> new KafkaConsumer<>(
+        Admin admin = Admin.create(base);
+        try {
+            Topics.checkAccess(admin, s.kafka(), Duration.ofSeconds(30)); // refused credentials: said at once
+        } catch (RuntimeException e) {
+            admin.close(Duration.ofSeconds(5));
+            throw e;
+        }
+        try (LagMonitor monitor = new LagMonitor(admin, () -> new KafkaConsumer<>(
                 LagService.probeProperties(base), new ByteArrayDeserializer(), new ByteArrayDeserializer()), lag,
                 Clock.systemUTC())) {
             List<String> missing;

@@ -94,7 +94,7 @@ public final class CollectorApp implements AutoCloseable {
      */
     private static void ensureTopicLater(CollectorConfig config, MetricPublisher publisher) {
         Thread retry = new Thread(() -> {
-            while (!tryEnsureTopic(config)) {
+            while (!tryEnsureTopicNow(config)) {
                 try {
                     Thread.sleep(10_000);
                 } catch (InterruptedException e) {
@@ -107,6 +107,21 @@ public final class CollectorApp implements AutoCloseable {
         retry.start();
     }
 
+    /** As {@link #tryEnsureTopic}, but a broker that refuses the credentials is said, not thrown: records wait. */
+    private static boolean tryEnsureTopicNow(CollectorConfig config) {
+        try {
+            return tryEnsureTopic(config);
+        } catch (io.mpipe.common.config.ConfigException e) {
+            log.error("collector: {}; records are held", e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * Creates the topic when the broker answers; false when it does not.
+     *
+     * @throws io.mpipe.common.config.ConfigException when the broker refuses this collector (credentials, TLS)
+     */
     private static boolean tryEnsureTopic(CollectorConfig config) {
         try (Admin admin = Admin.create(config.kafka().clientProperties())) {
             Topics.ensure(admin, config.kafka(), config.kafka().topic());

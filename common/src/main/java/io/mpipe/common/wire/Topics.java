@@ -19,7 +19,11 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import io.mpipe.common.config.ConfigException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,11 +92,63 @@ public final class Topics {
                         + " yet may be refused until they time out", e.getMessage());
             }
         } catch (ExecutionException | TimeoutException e) {
+            refusal(kafka, e).ifPresent(r -> {
+                throw r;
+            });
             throw new IllegalStateException("cannot create topics " + String.join(", ", topics) + " on "
                     + kafka.bootstrapServers() + ": " + (e.getCause() != null ? e.getCause() : e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * When {@code e} (or a cause of it) says the broker refused this client (its credentials, its
+     * TLS, its rights), a configuration error naming {@code kafka.properties} and what the broker
+     * said; a refusal does not pass by waiting, so a service fails at once instead of retrying.
+     */
+    public static Optional<ConfigException> refusal(KafkaSettings kafka, Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SslAuthenticationException) {
+                return Optional.of(new ConfigException("kafka.properties: the TLS handshake with Kafka at "
+                        + kafka.bootstrapServers() + " failed (check security.protocol and the ssl.* properties): "
+                        + t.getMessage()));
+            }
+            if (t instanceof AuthenticationException) {
+                return Optional.of(new ConfigException("kafka.properties: Kafka at " + kafka.bootstrapServers()
+                        + " refused this service's credentials (check sasl.mechanism and sasl.jaas.config): "
+                        + t.getMessage()));
+            }
+            if (t instanceof AuthorizationException) {
+                return Optional.of(new ConfigException("kafka.properties: Kafka at " + kafka.bootstrapServers()
+                        + " does not allow this service what it needs (ACLs of the principal in kafka.properties): "
+                        + t.getMessage()));
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Checks that the broker takes this client's credentials, within {@code max}; a broker that
+     * does not answer in time is not an error here (the caller decides whether it may wait).
+     *
+     * @throws ConfigException when the broker refuses the client
+     */
+    public static void checkAccess(Admin admin, KafkaSettings kafka, Duration max) {
+        try {
+            admin.describeCluster().clusterId().get(max.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            refusal(kafka, e).ifPresent(r -> {
+                throw r;
+            });
+        } catch (TimeoutException e) {
+            // not reachable now: the caller's own wait says so
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
