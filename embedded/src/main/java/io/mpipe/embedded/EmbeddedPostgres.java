@@ -30,12 +30,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private final Path dataDir;
     private final boolean keepData;
     private final int port;
+    private final java.util.Map<String, String> serverConfig;
     private io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg;
 
-    private EmbeddedPostgres(Path dataDir, boolean keepData, int port) {
+    private EmbeddedPostgres(Path dataDir, boolean keepData, int port, java.util.Map<String, String> serverConfig) {
         this.dataDir = dataDir;
         this.keepData = keepData;
         this.port = port;
+        this.serverConfig = java.util.Map.copyOf(serverConfig);
     }
 
     /**
@@ -43,12 +45,19 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * start reuses it. {@code port} 0 picks a free port (kept across restarts of this object).
      */
     public static EmbeddedPostgres create(Path dataDir, boolean keepData, int port) {
-        return new EmbeddedPostgres(dataDir, keepData, port == 0 ? FreePorts.next() : port);
+        return new EmbeddedPostgres(dataDir, keepData, port == 0 ? FreePorts.next() : port, java.util.Map.of());
+    }
+
+    /** A throw-away server on a free port with {@code serverConfig} added (TLS, say: ssl, ssl_cert_file ...). */
+    public static EmbeddedPostgres startTemporary(java.util.Map<String, String> serverConfig) {
+        EmbeddedPostgres p = new EmbeddedPostgres(null, false, FreePorts.next(), serverConfig);
+        p.start();
+        return p;
     }
 
     /** A throw-away server on a free port. */
     public static EmbeddedPostgres startTemporary() {
-        EmbeddedPostgres p = new EmbeddedPostgres(null, false, FreePorts.next());
+        EmbeddedPostgres p = new EmbeddedPostgres(null, false, FreePorts.next(), java.util.Map.of());
         p.start();
         return p;
     }
@@ -76,6 +85,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
                             .setServerConfig("synchronous_commit", "on")
                             .setServerConfig("shared_buffers", "256MB")
                             .setServerConfig("max_wal_size", "2GB");
+            serverConfig.forEach(b::setServerConfig);
             if (dataDir != null) {
                 b.setDataDirectory(dataDir).setCleanDataDirectory(!keepData);
             }

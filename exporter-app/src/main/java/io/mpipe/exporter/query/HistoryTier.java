@@ -60,7 +60,7 @@ public final class HistoryTier implements AutoCloseable {
         c.setMinimumIdle(0);
         c.setConnectionTimeout(pg.connectTimeout().toMillis());
         c.setInitializationFailTimeout(-1);
-        c.addDataSourceProperty("sslmode", pg.sslMode());
+        pg.sslProperties().forEach(c::addDataSourceProperty);
         c.addDataSourceProperty("options", "-c TimeZone=UTC -c statement_timeout=10000");
         c.addDataSourceProperty("ApplicationName", "exporter-history");
         return new HistoryTier(new HikariDataSource(c));

@@ -28,7 +28,7 @@ public final class Database {
         c.setConnectionTimeout(pg.connectTimeout().toMillis());
         c.setInitializationFailTimeout(-1);
         c.setAutoCommit(true);
-        c.addDataSourceProperty("sslmode", pg.sslMode());
+        pg.sslProperties().forEach(c::addDataSourceProperty);
         c.addDataSourceProperty("options", "-c TimeZone=UTC");
         c.addDataSourceProperty("ApplicationName", poolName);
         c.addDataSourceProperty("tcpKeepAlive", "true");
