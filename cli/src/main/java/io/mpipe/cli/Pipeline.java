@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             ReplayCommand.class,
             LagCommand.class,
             MigrateCommand.class,
+            HashPasswordCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })
@@ -54,7 +55,9 @@ public final class Pipeline implements Runnable {
             }
             err.println("error: " + SecretMasking.mask(String.valueOf(e.getMessage())));
             if (System.getenv("PIPELINE_DEBUG") != null) {
-                e.printStackTrace(err);
+                java.io.StringWriter trace = new java.io.StringWriter();
+                e.printStackTrace(new PrintWriter(trace));
+                err.print(SecretMasking.mask(trace.toString())); // a message deep in the causes may quote a secret
             }
             return RUNTIME_FAILURE;
         });

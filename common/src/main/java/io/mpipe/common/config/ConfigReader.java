@@ -27,9 +27,15 @@ import java.util.regex.Pattern;
  * <p>Reads are also recorded, with secrets masked, so a service can log its effective config.
  */
 public final class ConfigReader {
-    /** Kafka client property names that hold secrets. */
-    private static final Pattern SECRET_PROPERTY =
-            Pattern.compile("(?i).*(password|secret|jaas\\.config|credential|token).*");
+    /**
+     * Kafka client property names that hold secrets: every name ending in {@code key},
+     * {@code password}, {@code secret} or {@code token} ({@code ssl.keystore.key},
+     * {@code ssl.key.password}), or holding {@code passphrase}, {@code password}, {@code secret},
+     * {@code token}, {@code credential} or {@code jaas.config} anywhere.
+     */
+    static final Pattern SECRET_PROPERTY =
+            Pattern.compile("(?i).*(key|password|secret|token)|.*(passphrase|password|secret|jaas\\.config|credential"
+                    + "|token).*");
 
     private final ConfigSource source;
     private final List<String> problems;
@@ -252,6 +258,7 @@ public final class ConfigReader {
                 continue;
             }
             if (SECRET_PROPERTY.matcher(key).matches()) {
+                placeholder(keyPath, s.text());
                 if (!s.fromEnvironment()) {
                     problem(keyPath, "is a secret: write it as ${VARIABLE} and set the variable,"
                             + " do not put it in the file");
@@ -287,12 +294,14 @@ public final class ConfigReader {
                         + "-file), do not put it in the file");
             }
             record(path, SecretMasking.MASK);
+            placeholder(path, s.text());
             return Secret.of(s.text());
         }
         if (file.isPresent()) {
             try {
                 String v = Files.readString(Path.of(file.get())).strip();
                 record(path, SecretMasking.MASK);
+                placeholder(path, v);
                 return Secret.of(v);
             } catch (IOException e) {
                 problem(path + "-file", "cannot read " + file.get() + ": " + e.getMessage());
@@ -300,6 +309,14 @@ public final class ConfigReader {
             }
         }
         return Secret.NONE;
+    }
+
+    private void placeholder(String path, String value) {
+        try {
+            Secret.checkNotPlaceholder(path, value);
+        } catch (ConfigException e) {
+            problem(path, e.problems().get(0).substring(path.length() + 2));
+        }
     }
 
     /** Items of a list of mappings, each read through its own reader view. */

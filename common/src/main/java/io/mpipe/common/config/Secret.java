@@ -25,6 +25,22 @@ public final class Secret {
         return new Secret(value);
     }
 
+    /** What {@code .env.example} puts where a password goes: {@code change-me}, {@code change-me-too} ... */
+    public static final String PLACEHOLDER_PREFIX = "change-me";
+
+    /**
+     * Refuses a placeholder password (from {@code .env.example}, never changed): a stack reachable
+     * from elsewhere must not run on a password every reader of the repository knows.
+     *
+     * @throws ConfigException naming {@code what}
+     */
+    public static void checkNotPlaceholder(String what, String value) {
+        if (value != null && value.toLowerCase(java.util.Locale.ROOT).startsWith(PLACEHOLDER_PREFIX)) {
+            throw new ConfigException(what + ": is still the placeholder of .env.example (" + PLACEHOLDER_PREFIX
+                    + "...); set a password of your own in .env");
+        }
+    }
+
     /** The clear value, for handing to a driver or client. Never log it. */
     public String reveal() {
         return value;

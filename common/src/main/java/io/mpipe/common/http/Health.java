@@ -19,8 +19,13 @@ public record Health(boolean up, Map<String, String> details) {
         return new Health(false, details);
     }
 
-    /** The JSON body: {@code {"status":"UP","details":{...}}}. */
+    /**
+     * The JSON body: {@code {"status":"UP","details":{...}}}; a secret in a detail (an error that
+     * quotes a URL or a property) is masked.
+     */
     public Map<String, Object> body() {
-        return Map.of("status", up ? "UP" : "DOWN", "details", details);
+        Map<String, String> masked = new java.util.LinkedHashMap<>();
+        details.forEach((k, v) -> masked.put(k, io.mpipe.common.logging.SecretMasking.mask(v)));
+        return Map.of("status", up ? "UP" : "DOWN", "details", masked);
     }
 }

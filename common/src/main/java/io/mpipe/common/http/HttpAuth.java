@@ -2,6 +2,7 @@ package io.mpipe.common.http;
 
 import io.mpipe.common.config.ConfigException;
 import io.mpipe.common.config.HttpSecurity;
+import io.mpipe.common.config.Secret;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -164,6 +165,7 @@ public final class HttpAuth {
             if (t.isEmpty() || t.startsWith("#")) {
                 continue;
             }
+            Secret.checkNotPlaceholder(key, t);
             if (t.length() < 16) {
                 throw new ConfigException(key + ": " + f + " holds a token shorter than 16 characters");
             }

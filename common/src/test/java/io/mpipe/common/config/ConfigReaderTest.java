@@ -238,4 +238,32 @@ class ConfigReaderTest {
             throw new IllegalStateException("a bug, not a config problem");
         }, "exporter")).isInstanceOf(IllegalStateException.class);
     }
+
+    @Test
+    void shouldTakeEveryKafkaPropertyThatLooksSecretForASecret() {
+        for (String key : java.util.List.of("ssl.keystore.key", "ssl.key.password", "ssl.truststore.password",
+                "sasl.jaas.config", "sasl.oauthbearer.client.credentials.client.secret", "some.api.token",
+                "ssl.keystore.passphrase.file", "PRIVATE.KEY", "basic.auth.user.info.password")) {
+            org.assertj.core.api.Assertions.assertThat(ConfigReader.SECRET_PROPERTY.matcher(key).matches())
+                    .as(key).isTrue();
+        }
+        for (String key : java.util.List.of("security.protocol", "ssl.keystore.type", "ssl.truststore.location",
+                "sasl.mechanism", "key.serializer", "ssl.endpoint.identification.algorithm")) {
+            org.assertj.core.api.Assertions.assertThat(ConfigReader.SECRET_PROPERTY.matcher(key).matches())
+                    .as(key).isFalse();
+        }
+    }
+
+    @Test
+    void shouldRefuseThePlaceholderPasswordsOfTheEnvExample() {
+        ConfigSource src = ConfigSource.parse("postgres:\n  password: ${PW}\nkafka:\n  properties:\n"
+                + "    sasl.jaas.config: ${JAAS}\n", java.util.Map.of("PW", "change-me", "JAAS",
+                "x required password=\"change-me-too\";"));
+        ConfigReader r = src.reader();
+        r.secret("postgres.password");
+        r.stringMap("kafka.properties");
+        org.assertj.core.api.Assertions.assertThat(r.problems()).containsExactly(
+                "postgres.password: is still the placeholder of .env.example (change-me...); set a password of your"
+                        + " own in .env");
+    }
 }
