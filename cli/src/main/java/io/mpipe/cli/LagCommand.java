@@ -118,20 +118,9 @@ final class LagCommand implements Callable<Integer> {
                     Integer.toString(g.members()), p.consumer()});
             }
         }
-        int[] w = new int[rows.get(0).length];
-        for (String[] r : rows) {
-            for (int i = 0; i < r.length; i++) {
-                w[i] = Math.max(w[i], r[i].length());
-            }
-        }
         StringBuilder sb = new StringBuilder();
         sb.append("consumer lag at ").append(Instant.ofEpochMilli(snap.polledAt())).append("\n\n");
-        for (String[] r : rows) {
-            for (int i = 0; i < r.length; i++) {
-                sb.append(String.format(Locale.ROOT, "%-" + w[i] + "s", r[i])).append(i < r.length - 1 ? "  " : "");
-            }
-            sb.append('\n');
-        }
+        sb.append(TextTable.format(rows));
         if (snap.groups().isEmpty()) {
             sb.append("(no consumer groups)\n");
         }

@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
             ExporterCommand.class,
             ReplayCommand.class,
             LagCommand.class,
+            QueryCommand.class,
+            AccountCommand.class,
             MigrateCommand.class,
             HashPasswordCommand.class,
             BenchCommand.class,
