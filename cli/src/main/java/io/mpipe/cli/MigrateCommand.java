@@ -25,7 +25,8 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() {
         PostgresSettings pg = config.load("migrate", PostgresSettings::read, p -> LoggingSettings.DEFAULT,
                 "postgres");
-        try (HikariDataSource ds = Database.pool(pg.withPoolSize(1), "migrate")) {
+        // two: Flyway holds its lock on one connection while it migrates on another
+        try (HikariDataSource ds = Database.pool(pg.withPoolSize(2), "migrate")) {
             int applied = Migrations.migrate(ds, location);
             System.out.println(applied == 0 ? "schema is up to date" : applied + " migration(s) applied");
         }
