@@ -26,6 +26,7 @@ else
   compose=(docker-compose)
 fi
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
+command -v amtool >/dev/null 2>&1 || apt_install prometheus-alertmanager
 command -v python3 >/dev/null 2>&1 || apt_install python3
 python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml
 
@@ -62,6 +63,8 @@ for p in problems:
 sys.exit(1 if problems else 0)
 EOF
 
+echo "== alertmanager: amtool check-config"
+amtool check-config deploy/alertmanager/alertmanager.yml
 echo "== prometheus: promtool check config / check rules / test rules"
 promtool check config deploy/prometheus/prometheus.yml
 promtool check rules deploy/prometheus/alerts.yml
