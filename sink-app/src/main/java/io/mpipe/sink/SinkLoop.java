@@ -54,7 +54,10 @@ import org.slf4j.LoggerFactory;
  * every partition is paused until it has been sought to the offset stored in PostgreSQL. When
  * partitions are revoked, their records in the unwritten batch are dropped (their new owner reads
  * them again from the stored offset) and the batch being written is waited for, so a revoked
- * partition's records are written with their offsets or not at all.
+ * partition's records are written with their offsets or not at all. A sink cut off from the group
+ * long enough to lose its partitions without being told (a zombie) is stopped by the offsets in
+ * PostgreSQL: the new owner claims the partitions there, and a batch checks its claim in its own
+ * transaction ({@link OffsetStore#fence}), so the zombie's batch is refused and dropped.
  *
  * <p>Under load, rows go to PostgreSQL in time order: batches are cut at the time all
  * partitions have reached, and partitions that run ahead are paused ({@link #align()}).
@@ -494,7 +497,9 @@ public final class SinkLoop implements Runnable {
             onCommit.committed(inFlightBatch, r);
             commitToKafka(r.nextOffsets(), false);
         } catch (ExecutionException e) {
-            if (!stopping) {
+            if (e.getCause() instanceof OffsetStore.Fenced fenced) {
+                dropFenced(fenced);
+            } else if (!stopping) {
                 // the batch is neither written nor to be retried: go back to what PostgreSQL holds, so
                 // that nothing after the last stored offset is skipped
                 log.error("sink: batch not written; re-reading every partition from its stored offset", e.getCause());
@@ -514,6 +519,28 @@ public final class SinkLoop implements Runnable {
             inFlight = null;
             inFlightBatch = null;
         }
+    }
+
+    /**
+     * The offsets in PostgreSQL refused the batch: another sink claimed one of its partitions (this
+     * one was cut off from the group, and Kafka gave them away), or stored past it. Nothing of the
+     * batch was written. What was read after it of its partitions is dropped too, and those this
+     * consumer still holds are read again from the stored offsets (claimed again: Kafka says they
+     * are ours); a partition this sink has lost goes when the next poll says so.
+     */
+    private void dropFenced(OffsetStore.Fenced fenced) {
+        metrics.batchesFenced.inc();
+        Set<TopicPartition> batchPartitions = inFlightBatch.nextOffsets().keySet();
+        log.warn("sink: {}; the batch ({} rows, offsets {}) is dropped, and its partitions are read again from"
+                + " their stored offsets", fenced.getMessage(), inFlightBatch.size(), inFlightBatch.nextOffsets());
+        building.removePartitions(batchPartitions);
+        for (TopicPartition tp : batchPartitions) {
+            if (assigned.contains(tp)) {
+                needSeek.add(tp);
+                progress.remove(tp);
+            }
+        }
+        nextSeekAttemptMs = 0;
     }
 
     private boolean awaitInFlight(Duration max) {
@@ -559,14 +586,14 @@ public final class SinkLoop implements Runnable {
         }
     }
 
-    /** Seeks newly assigned partitions to the offsets stored in PostgreSQL. */
+    /** Claims newly assigned partitions in PostgreSQL and seeks them to the offsets stored there. */
     private void seekPending() {
         if (needSeek.isEmpty() || policy.now() < nextSeekAttemptMs) {
             return;
         }
         Map<TopicPartition, Long> stored;
         try {
-            stored = offsets.read(dataSource, needSeek);
+            stored = offsets.claim(dataSource, needSeek);
             seekFresh(stored);
         } catch (SQLException | org.apache.kafka.common.KafkaException e) {
             offsetsReadable = false;

@@ -21,6 +21,7 @@ public final class SinkMetrics {
     final Counter duplicates;
     private final Counter.Child batchesCommitted;
     final Counter.Child batchesFailed;
+    final Counter.Child batchesFenced;
     final Histogram batchRows;
     final Histogram commitSeconds;
     final Counter deadLetters;
@@ -44,6 +45,8 @@ public final class SinkMetrics {
         // both outcomes exported from the start, at 0: a rate over them needs the series before the first
         batchesCommitted = batches.labels("committed");
         batchesFailed = batches.labels("failed");
+        // refused by the offsets in PostgreSQL: another sink holds the partitions (see OffsetStore)
+        batchesFenced = batches.labels("fenced");
         batchRows = Histogram.build("sink_batch_rows", "Rows per committed batch")
                 .buckets(10, 100, 1_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000).register(registry);
         commitSeconds = Histogram.build("sink_commit_duration_seconds",

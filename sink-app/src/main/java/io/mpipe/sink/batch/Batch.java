@@ -48,6 +48,8 @@ public final class Batch {
     private final Map<TopicPartition, Integer> partitionIndex = new HashMap<>();
     /** Per partition (by index), the next offset to consume; -1 for one with nothing consumed (or dropped). */
     private long[] nextOffsets = new long[8];
+    /** Per partition (by index), the first offset consumed; meaningful where {@link #nextOffsets} is not -1. */
+    private long[] firstOffsets = new long[8];
     private int consumedPartitions;
     /** The partition of the last record added: records come in runs of one partition. */
     private TopicPartition lastPartition;
@@ -103,6 +105,7 @@ public final class Batch {
             partitionIndex.put(tp, i);
             if (i == nextOffsets.length) {
                 nextOffsets = Arrays.copyOf(nextOffsets, 2 * i);
+                firstOffsets = Arrays.copyOf(firstOffsets, 2 * i);
             }
             nextOffsets[i] = -1;
         }
@@ -118,6 +121,7 @@ public final class Batch {
         long next = nextOffsets[partition];
         if (next < 0) {
             consumedPartitions++;
+            firstOffsets[partition] = offset;
         }
         nextOffsets[partition] = Math.max(next, offset + 1);
     }
@@ -334,7 +338,9 @@ public final class Batch {
         }
         for (int p = 0; p < cut.length; p++) {
             if (cut[p] != Long.MAX_VALUE) {
-                rest.advance(rest.indexOf(partitions.get(p)), nextOffsets[p] - 1, createdAtMs);
+                int r = rest.indexOf(partitions.get(p));
+                rest.advance(r, nextOffsets[p] - 1, createdAtMs);
+                rest.firstOffsets[r] = cut[p];
                 nextOffsets[p] = cut[p];
             }
         }
@@ -475,6 +481,17 @@ public final class Batch {
     }
 
     /** Next offset to consume per partition, as stored with the batch. */
+    /** Per partition consumed, the first offset the batch covers. */
+    public Map<TopicPartition, Long> firstOffsets() {
+        Map<TopicPartition, Long> m = new HashMap<>();
+        for (int i = 0; i < partitions.size(); i++) {
+            if (nextOffsets[i] >= 0) {
+                m.put(partitions.get(i), firstOffsets[i]);
+            }
+        }
+        return m;
+    }
+
     public Map<TopicPartition, Long> nextOffsets() {
         Map<TopicPartition, Long> m = new HashMap<>();
         for (int i = 0; i < partitions.size(); i++) {

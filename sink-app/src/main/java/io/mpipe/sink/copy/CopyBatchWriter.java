@@ -21,9 +21,10 @@ import org.postgresql.copy.CopyManager;
 
 /**
  * Writes one batch, exactly once: dead letters acknowledged by the broker, partitions ensured and
- * series resolved (each committed), then in one transaction the samples by binary COPY, in
- * primary-key order, and the batch's offsets. Either all of a batch's rows and its offsets are
- * committed, or none.
+ * series resolved (each committed), then in one transaction the fence ({@link OffsetStore#fence}:
+ * this sink still owns the batch's partitions, and nothing is stored past where it starts), the
+ * samples by binary COPY, in primary-key order, and the batch's offsets. Either all of a batch's
+ * rows and its offsets are committed, or none; a batch the fence refuses writes nothing.
  *
  * <p>The rows go straight into the time partitions that hold them, one COPY per partition (a
  * batch in key order is in time order, so each partition's rows are one run): through the parent
@@ -93,11 +94,11 @@ public final class CopyBatchWriter {
      * Writes the batch. On any exception nothing of it is committed and the caller may retry it.
      */
     public WriteResult write(Batch b) throws SQLException {
-        publishDeadLetters(b);
         long t0 = System.nanoTime();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
+                publishDeadLetters(c, b);
                 int n = b.size();
                 long inserted = 0;
                 boolean deduplicated = false;
@@ -106,6 +107,7 @@ public final class CopyBatchWriter {
                     c.commit();
                     long[] ids = series.resolve(c, b.seriesKeys(), untils(b), null);
                     encode(b, ids);
+                    offsets.fence(c, b.firstOffsets());
                     CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
                     if (dedup == DedupMode.OPTIMISTIC) {
                         try {
@@ -117,6 +119,7 @@ public final class CopyBatchWriter {
                                 throw e;
                             }
                             c.rollback();
+                            offsets.fence(c, b.firstOffsets()); // the rollback let go of the rows' locks
                             inserted = viaStaging(c, copy);
                             deduplicated = true;
                         }
@@ -124,6 +127,8 @@ public final class CopyBatchWriter {
                         inserted = viaStaging(c, copy);
                         deduplicated = true;
                     }
+                } else {
+                    offsets.fence(c, b.firstOffsets());
                 }
                 offsets.write(c, b.nextOffsets());
                 c.commit();
@@ -148,11 +153,11 @@ public final class CopyBatchWriter {
      * and the first error is thrown, as is any {@link WriteErrors.Kind#MOMENT bad moment}.
      */
     public WriteResult writeIsolating(Batch b, RefusalSink refusals) throws SQLException {
-        publishDeadLetters(b);
         long t0 = System.nanoTime();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
+                publishDeadLetters(c, b);
                 int n = b.size();
                 List<Refusal> refused = new ArrayList<>();
                 long[] inserted = {0};
@@ -161,6 +166,7 @@ public final class CopyBatchWriter {
                     c.commit();
                     Map<Integer, String> badSeries = new HashMap<>();
                     long[] ids = series.resolve(c, b.seriesKeys(), untils(b), badSeries);
+                    offsets.fence(c, b.firstOffsets());
                     List<Integer> rows = new ArrayList<>(n);
                     for (int r : b.rowsInKeyOrder(ids)) {
                         String bad = badSeries.get(b.seriesOf(r));
@@ -182,6 +188,9 @@ public final class CopyBatchWriter {
                     if (stored == 0 && onlyUnknown) {
                         throw first[0]; // every row fails, and not plainly for its data: the database's
                     }
+                }
+                if (n == 0) {
+                    offsets.fence(c, b.firstOffsets());
                 }
                 if (!refused.isEmpty()) {
                     refusals.deadLetter(b, refused);
@@ -243,8 +252,16 @@ public final class CopyBatchWriter {
         }
     }
 
-    private void publishDeadLetters(Batch b) {
+    /**
+     * Publishes the batch's dead letters once; first checks the fence (and lets go of its locks), so
+     * that a sink that lost the partitions does not send their letters again.
+     */
+    private void publishDeadLetters(Connection c, Batch b) throws SQLException {
         if (!b.deadLettersPublished()) {
+            if (!b.deadLetters().isEmpty()) {
+                offsets.fence(c, b.firstOffsets());
+                c.commit();
+            }
             deadLetters.publish(b.deadLetters());
             b.markDeadLettersPublished();
         }

@@ -29,7 +29,11 @@ public final class Database {
         c.setInitializationFailTimeout(-1);
         c.setAutoCommit(true);
         pg.sslProperties().forEach(c::addDataSourceProperty);
-        c.addDataSourceProperty("options", "-c TimeZone=UTC");
+        // the server gives up on a connection whose client went silent (a host cut off mid-transaction)
+        // within about 25 s, instead of the system's two hours, so the locks it held go to the sink
+        // that took over
+        c.addDataSourceProperty("options", "-c TimeZone=UTC -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5"
+                + " -c tcp_keepalives_count=3");
         c.addDataSourceProperty("ApplicationName", poolName);
         c.addDataSourceProperty("tcpKeepAlive", "true");
         c.addDataSourceProperty("connectTimeout", Long.toString(Math.max(1, pg.connectTimeout().toSeconds())));

@@ -10,6 +10,7 @@ import io.mpipe.sink.dlq.DeadLetter;
 import io.mpipe.sink.dlq.DeadLetterPublisher;
 import io.mpipe.sink.dlq.DeadLetterPublisher.DeadLetterException;
 import io.mpipe.sink.dlq.RecordFetcher;
+import io.mpipe.sink.offsets.OffsetStore;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -90,6 +91,7 @@ public final class WritePath {
      * failed attempt (then nothing of it is committed).
      *
      * @throws IllegalStateException when abandoned
+     * @throws OffsetStore.Fenced     when the offsets in PostgreSQL refuse the batch (never retried)
      * @throws InterruptedException  when the writer thread is interrupted during a backoff
      */
     public WriteResult write(Batch batch, BooleanSupplier abandon) throws InterruptedException {
@@ -105,6 +107,10 @@ public final class WritePath {
                 databaseUp = true;
                 problem = null;
                 return r;
+            } catch (OffsetStore.Fenced e) {
+                databaseUp = true;
+                problem = null;
+                throw e; // another sink holds the partitions: this batch is not to be written, ever
             } catch (SQLException | RuntimeException e) {
                 WriteErrors.Kind kind = WriteErrors.classify(e);
                 if (!isolate && kind != WriteErrors.Kind.MOMENT) {
