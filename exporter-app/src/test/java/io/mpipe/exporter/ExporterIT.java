@@ -95,6 +95,46 @@ class ExporterIT {
     }
 
     @Test
+    void shouldSayWhichPartitionsAnAnswerLacksWhileAnInstanceCannotBeReached(TestKafka kafka, @TempDir Path dir)
+            throws Exception {
+        String topic = kafka.newTopic("exp-partial", 4);
+        String app = kafka.newGroup("exporter");
+        long now = System.currentTimeMillis();
+        int nobody = io.mpipe.embedded.FreePorts.next(); // b tells the others a port nothing listens on
+        try (ExporterApp a = ExporterApp.start(ExporterFixtures.config(kafka.bootstrapServers(), topic, app,
+                dir.resolve("a"), null, Map.of()), new CollectorRegistry());
+                ExporterApp b = ExporterApp.start(ExporterFixtures.config(kafka.bootstrapServers(), topic, app,
+                        dir.resolve("b"), "  advertised-url: http://127.0.0.1:" + nobody, Map.of()),
+                        new CollectorRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> a.isReady() && b.isReady()
+                    && a.streams().metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum() == 2
+                    && b.streams().metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum() == 2);
+            List<Metric> sent = series("partial_answer", 100, now);
+            ExporterFixtures.produce(kafka.bootstrapServers(), topic, sent);
+            await().atMost(Duration.ofSeconds(30)).until(() -> a.pool().sampleCount() + b.pool().sampleCount() == 100);
+
+            String q = "/api/v1/metrics?name=partial_answer&limit=1000";
+            for (int i = 0; i < 2; i++) { // asked once, then answered without waiting for it again
+                JsonNode body = JSON.readTree(ExporterFixtures.get(a.httpBaseUrl() + q).body());
+                assertThat(body.get("partial").asBoolean()).isTrue();
+                assertThat(body.get("count").asInt()).isEqualTo(a.pool().seriesCount());
+                List<Integer> missing = new ArrayList<>();
+                body.get("missing_partitions").forEach(p -> missing.add(p.asInt()));
+                List<Integer> heldByB = b.streams().metadataForLocalThreads().stream()
+                        .flatMap(t -> t.activeTasks().stream()).flatMap(t -> t.topicPartitions().stream())
+                        .map(org.apache.kafka.common.TopicPartition::partition).sorted().toList();
+                assertThat(missing).isEqualTo(heldByB);
+                assertThat(body.get("unreachable").get(0).asText()).isEqualTo("127.0.0.1:" + nobody);
+            }
+            // b reaches a: its answer is whole, and says so
+            JsonNode whole = JSON.readTree(ExporterFixtures.get(b.httpBaseUrl() + q).body());
+            assertThat(whole.get("partial").asBoolean()).isFalse();
+            assertThat(whole.has("missing_partitions")).isFalse();
+            assertThat(whole.get("count").asInt()).isEqualTo(100);
+        }
+    }
+
+    @Test
     void shouldAnswerBadParametersWith400(TestKafka kafka, @TempDir Path dir) throws Exception {
         String topic = kafka.newTopic("exp-bad", 1);
         try (ExporterApp a = ExporterApp.start(ExporterFixtures.config(kafka.bootstrapServers(), topic,

@@ -41,6 +41,7 @@ public final class ExporterClient {
     private final URI base;
     private final HttpClient http;
     private final Optional<String> authorization;
+    private boolean warnedPartial;
 
     /**
      * @param base      {@code http://host:port} of any exporter instance
@@ -82,6 +83,12 @@ public final class ExporterClient {
         name.ifPresent(n -> q.append("&name=").append(enc(n)));
         labels.forEach((k, v) -> q.append("&label=").append(enc(k + "=" + v)));
         JsonNode answer = get(q.toString());
+        if (answer.path("partial").asBoolean(false) && !warnedPartial) {
+            warnedPartial = true;
+            System.err.println("warning: exporter instance(s) " + answer.path("unreachable") + " could not be asked;"
+                    + " the series of partitions " + answer.path("missing_partitions") + " come from PostgreSQL only"
+                    + " and may lack their newest samples");
+        }
         List<Sample> out = new ArrayList<>();
         for (JsonNode m : answer.path("metrics")) {
             Map<String, String> l = new LinkedHashMap<>();

@@ -16,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLContext;
 import org.apache.kafka.streams.state.HostInfo;
 
@@ -34,6 +36,9 @@ final class PeerClient {
     private final String scheme;
     private final Optional<Path> tokenFile;
     private final Duration timeout;
+    /** How long a peer that could not be reached is answered for by the history tier without asking it. */
+    static final Duration UNREACHABLE_FOR = Duration.ofSeconds(5);
+    private final Map<HostInfo, Long> unreachableUntil = new ConcurrentHashMap<>();
 
     PeerClient(HttpSecurity security, Optional<Path> peerCaFile, Optional<Path> tokenFile, Duration timeout) {
         this.tokenFile = tokenFile;
@@ -54,12 +59,27 @@ final class PeerClient {
         this.http = b.build();
     }
 
-    /** What {@code host} answers to {@code pathAndQuery}, as bytes. */
+    /**
+     * What {@code host} answers to {@code pathAndQuery}, as bytes. A host that could not be reached
+     * is not asked again for {@link #UNREACHABLE_FOR}: while one is cut off, each query would
+     * otherwise wait the whole timeout for it.
+     */
     byte[] get(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
+        Long until = unreachableUntil.get(host);
+        if (until != null && System.nanoTime() - until < 0) {
+            throw new IOException("unreachable within the last " + UNREACHABLE_FOR.toSeconds() + " s; not asked again yet");
+        }
         URI uri = URI.create(scheme + "://" + host.host() + ":" + host.port() + pathAndQuery);
         HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(timeout).GET();
         token().ifPresent(t -> req.header("Authorization", "Bearer " + t));
-        HttpResponse<InputStream> r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r;
+        try {
+            r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            unreachableUntil.put(host, System.nanoTime() + UNREACHABLE_FOR.toNanos());
+            throw e;
+        }
+        unreachableUntil.remove(host);
         byte[] body = bounded(r.body());
         String who = "instance " + host.host() + ":" + host.port();
         if (r.statusCode() == 503) {

@@ -1,5 +1,6 @@
 package io.mpipe.exporter.query;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mpipe.common.http.HttpError;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StreamsMetadata;
@@ -38,8 +40,19 @@ public final class QueryService {
     static final String INTERNAL_METRICS = "/api/v1/internal/metrics";
     static final String INTERNAL_STATS = "/api/v1/internal/stats";
 
-    /** An answer of the query API. */
-    public record Answer(String tier, int count, List<MetricView> metrics) {
+    /**
+     * An answer of the query API. {@code partial}: an instance that holds part of the store could not
+     * be asked; {@code missing_partitions} are the partitions it holds, whose series the answer has
+     * only from the history tier (so without their newest samples, those not yet in PostgreSQL), and
+     * {@code unreachable} names it. Both lists are left out of a complete answer.
+     */
+    public record Answer(String tier, int count, boolean partial,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Integer> missing_partitions,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> unreachable, List<MetricView> metrics) {
+
+        public Answer(String tier, int count, List<MetricView> metrics) {
+            this(tier, count, false, List.of(), List.of(), metrics);
+        }
     }
 
     /** What one instance holds for a query: samples and the keys of the series that matched. */
@@ -150,11 +163,30 @@ public final class QueryService {
     public Answer query(MetricsQuery q, long windowStart) {
         List<MetricView> memory = new ArrayList<>();
         Set<String> held = new HashSet<>();
-        for (HostInfo host : instances()) {
-            LocalAnswer a = host.equals(self) ? localAnswer(q) : remote(host, q);
+        List<Integer> missing = new ArrayList<>();
+        List<String> unreachable = new ArrayList<>();
+        for (Instance md : instances()) {
+            HostInfo host = md.host();
+            LocalAnswer a;
+            if (host.equals(self)) {
+                a = localAnswer(q);
+            } else {
+                try {
+                    a = remote(host, q);
+                } catch (HttpError e) {
+                    if (e.status() != 503) {
+                        throw e;
+                    }
+                    // its series come from the history tier below, as for series no instance holds
+                    unreachable.add(host.host() + ":" + host.port());
+                    md.partitions().forEach(tp -> missing.add(tp.partition()));
+                    continue;
+                }
+            }
             memory.addAll(a.metrics());
             held.addAll(a.keys());
         }
+        missing.sort(null);
         List<MetricView> older = List.of();
         if (history.isPresent()) {
             HistoryTier h = history.get();
@@ -165,22 +197,22 @@ public final class QueryService {
             if (q.from() < windowStart) {
                 older = h.samples(stored, q.from(), q.to(), q.limit());
             } else {
-                List<String> missing = new ArrayList<>();
+                List<String> notHeld = new ArrayList<>();
                 for (String k : stored) {
                     if (!held.contains(k)) {
-                        missing.add(k);
+                        notHeld.add(k);
                     }
                 }
-                if (!missing.isEmpty()) {
-                    missing.forEach(k -> local.pool().stats().missElsewhere());
-                    older = h.samples(missing, q.from(), q.to(), q.limit());
+                if (!notHeld.isEmpty()) {
+                    notHeld.forEach(k -> local.pool().stats().missElsewhere());
+                    older = h.samples(notHeld, q.from(), q.to(), q.limit());
                     loadOwned(older);
                 }
             }
         }
         List<MetricView> merged = merge(memory, older, q.limit());
         String tier = older.isEmpty() ? "memory" : memory.isEmpty() ? "postgres" : "memory+postgres";
-        return new Answer(tier, merged.size(), merged);
+        return new Answer(tier, merged.size(), !unreachable.isEmpty(), missing, unreachable, merged);
     }
 
     /** Memory first; history adds what memory does not have (same series and timestamp). */
@@ -223,7 +255,7 @@ public final class QueryService {
     /** Store statistics summed over every instance. */
     public Stats stats() {
         Stats total = null;
-        for (HostInfo host : instances()) {
+        for (HostInfo host : instances().stream().map(Instance::host).toList()) {
             Stats s = host.equals(self) ? Stats.of(local.pool()) : remoteStats(host);
             total = total == null ? s : total.plus(s);
         }
@@ -234,16 +266,23 @@ public final class QueryService {
         return Stats.of(local.pool());
     }
 
-    private List<HostInfo> instances() {
+    /** An instance of the exporter and the partitions whose store it holds. */
+    private record Instance(HostInfo host, Set<TopicPartition> partitions) {
+    }
+
+    /** The instances that hold part of the store, and this one (with no partitions yet, or metadata not yet known). */
+    private List<Instance> instances() {
         local.pool(); // 503 while not queryable
-        List<HostInfo> hosts = new ArrayList<>();
+        List<Instance> hosts = new ArrayList<>();
+        boolean selfListed = false;
         for (StreamsMetadata md : local.streams().metadataForAllStreamsClients()) {
             if (md.stateStoreNames().contains(ExporterTopology.STORE)) {
-                hosts.add(md.hostInfo());
+                hosts.add(new Instance(md.hostInfo(), md.topicPartitions()));
+                selfListed |= md.hostInfo().equals(self);
             }
         }
-        if (!hosts.contains(self)) {
-            hosts.add(self); // no partitions yet, or metadata not yet known
+        if (!selfListed) {
+            hosts.add(new Instance(self, Set.of()));
         }
         return hosts;
     }
