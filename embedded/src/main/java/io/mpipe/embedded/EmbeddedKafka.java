@@ -30,17 +30,43 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
 
     private final Path logDir;
+    private final String host;
+    private final int nodeId;
     private final int port;
     private final int controllerPort;
+    /** {@code controller.quorum.voters}; null: this node alone. */
+    private final String voters;
+    private final String clusterId;
     private final Map<String, String> overrides;
     private boolean deleteOnClose;
     private KafkaRaftServer server;
 
-    private EmbeddedKafka(Path logDir, int port, int controllerPort, Map<String, String> overrides) {
+    private EmbeddedKafka(Path logDir, String host, int nodeId, int port, int controllerPort, String voters,
+            String clusterId, Map<String, String> overrides) {
         this.logDir = logDir;
+        this.host = host;
+        this.nodeId = nodeId;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.voters = voters;
+        this.clusterId = clusterId;
         this.overrides = Map.copyOf(overrides);
+    }
+
+    private EmbeddedKafka(Path logDir, int port, int controllerPort, Map<String, String> overrides) {
+        this(logDir, "127.0.0.1", 1, port, controllerPort, null, Uuid.randomUuid().toString(), overrides);
+    }
+
+    /**
+     * One node of a cluster ({@link KafkaCluster} runs each in a process of its own): broker and
+     * controller, listening on {@code host}, one of the {@code voters}
+     * ({@code id@host:controllerPort,...}); every node of a cluster is formatted with the same
+     * {@code clusterId}.
+     */
+    public static EmbeddedKafka node(Path logDir, String host, int nodeId, int port, int controllerPort, String voters,
+            String clusterId, Map<String, String> overrides) {
+        Objects.requireNonNull(logDir, "logDir");
+        return new EmbeddedKafka(logDir, host, nodeId, port, controllerPort, voters, clusterId, overrides);
     }
 
     /**
@@ -77,10 +103,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     private Map<String, String> config() {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("process.roles", "broker,controller");
-        c.put("node.id", "1");
-        c.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        c.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        c.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        c.put("node.id", Integer.toString(nodeId));
+        c.put("controller.quorum.voters", voters != null ? voters : nodeId + "@" + host + ":" + controllerPort);
+        c.put("listeners", "PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":" + controllerPort);
+        c.put("advertised.listeners", "PLAINTEXT://" + host + ":" + port);
         c.put("controller.listener.names", "CONTROLLER");
         c.put("inter.broker.listener.name", "PLAINTEXT");
         c.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -135,7 +161,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             int rc;
             try (PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8)) {
                 rc = StorageTool.execute(new String[] {
-                    "format", "-t", Uuid.randomUuid().toString(), "-c", propsFile.toString()}, ps);
+                    "format", "-t", clusterId, "-c", propsFile.toString()}, ps);
             }
             if (rc != 0) {
                 throw new IllegalStateException("formatting Kafka storage failed (" + rc + "): "
@@ -162,7 +188,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     public String bootstrapServers() {
-        return "127.0.0.1:" + port;
+        return host + ":" + port;
     }
 
     public int port() {

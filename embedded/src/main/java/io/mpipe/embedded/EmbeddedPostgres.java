@@ -48,6 +48,37 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return new EmbeddedPostgres(dataDir, keepData, port == 0 ? FreePorts.next() : port, java.util.Map.of());
     }
 
+    /**
+     * A server over {@code dataDir} as {@link #create(Path, boolean, int)}, with {@code serverConfig}
+     * added ({@code listen_addresses}, say).
+     */
+    public static EmbeddedPostgres create(Path dataDir, boolean keepData, int port,
+            java.util.Map<String, String> serverConfig) {
+        return new EmbeddedPostgres(dataDir, keepData, port == 0 ? FreePorts.next() : port, serverConfig);
+    }
+
+    /**
+     * Lets clients from {@code cidr} in (trusted, as the local ones are): appends to
+     * {@code pg_hba.conf} and reloads. For test hosts on a network of their own.
+     */
+    public synchronized void allowHosts(String cidr) {
+        if (dataDir == null || pg == null) {
+            throw new IllegalStateException("allowHosts needs a started server with a data directory");
+        }
+        try {
+            java.nio.file.Files.writeString(dataDir.resolve("pg_hba.conf"), "\nhost all all " + cidr + " trust\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+            try (java.sql.Connection c = pg.getPostgresDatabase().getConnection();
+                    java.sql.Statement st = c.createStatement()) {
+                st.execute("SELECT pg_reload_conf()");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("allowing " + cidr + " in pg_hba.conf", e);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("reloading PostgreSQL's configuration: " + e.getMessage(), e);
+        }
+    }
+
     /** A throw-away server on a free port with {@code serverConfig} added (TLS, say: ssl, ssl_cert_file ...). */
     public static EmbeddedPostgres startTemporary(java.util.Map<String, String> serverConfig) {
         EmbeddedPostgres p = new EmbeddedPostgres(null, false, FreePorts.next(), serverConfig);
