@@ -189,6 +189,7 @@ public final class SinkApp implements AutoCloseable {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("consumer", loop.isRunning() ? "running" : "stopped");
         d.put("postgres", loop.databaseUp() ? "up" : "unreachable");
+        d.put("partitions", Integer.toString(loop.assignedPartitions()));
         loop.writeProblem().ifPresent(p -> d.put("writes", p));
         loop.failure().ifPresent(f -> d.put("error", f.toString()));
         return loop.isRunning() && loop.databaseUp() ? Health.up(d) : Health.down(d);

@@ -133,6 +133,8 @@ public final class SinkLoop implements Runnable {
     private Future<WriteResult> inFlight;
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Set<TopicPartition> needSeek = new HashSet<>();
+    /** Partitions of a fenced batch, and the group generation it was fenced in ({@link #releaseFenced}). */
+    private final Map<TopicPartition, Integer> fencedAt = new HashMap<>();
     private final Set<TopicPartition> paused = new HashSet<>();
     /** Of each partition read since it was sought: how far in time, and when it was last read. */
     private final Map<TopicPartition, Progress> progress = new HashMap<>();
@@ -201,6 +203,7 @@ public final class SinkLoop implements Runnable {
             consumer.subscribe(List.of(options.topic()), new Listener());
             while (!stopping) {
                 reap(false);
+                releaseFenced();
                 seekPending();
                 if (inFlight != null && policy.isFull(building)) {
                     writerBound = true;
@@ -218,7 +221,7 @@ public final class SinkLoop implements Runnable {
                 if (!records.isEmpty()) {
                     metrics.recordsConsumed.inc(records.count());
                     for (TopicPartition tp : records.partitions()) {
-                        if (needSeek.contains(tp)) {
+                        if (needSeek.contains(tp) || fencedAt.containsKey(tp)) {
                             continue; // read again after the seek
                         }
                         long newest = Long.MIN_VALUE;
@@ -374,7 +377,7 @@ public final class SinkLoop implements Runnable {
         long newest = Long.MIN_VALUE;
         long recordsWaiting = 0;
         for (TopicPartition tp : assigned) {
-            if (needSeek.contains(tp)) {
+            if (needSeek.contains(tp) || fencedAt.containsKey(tp)) {
                 continue;
             }
             Progress p = progress.get(tp);
@@ -531,16 +534,45 @@ public final class SinkLoop implements Runnable {
     private void dropFenced(OffsetStore.Fenced fenced) {
         metrics.batchesFenced.inc();
         Set<TopicPartition> batchPartitions = inFlightBatch.nextOffsets().keySet();
-        log.warn("sink: {}; the batch ({} rows, offsets {}) is dropped, and its partitions are read again from"
-                + " their stored offsets", fenced.getMessage(), inFlightBatch.size(), inFlightBatch.nextOffsets());
         building.removePartitions(batchPartitions);
+        int generation = consumer.groupMetadata().generationId();
         for (TopicPartition tp : batchPartitions) {
             if (assigned.contains(tp)) {
-                needSeek.add(tp);
+                // held back, not claimed again at once: a sink that lost its partitions without being
+                // told would take them back from their owner; the rebalance asked for below tells it
+                fencedAt.put(tp, generation);
                 progress.remove(tp);
             }
         }
-        nextSeekAttemptMs = 0;
+        log.warn("sink: {}; the batch ({} rows, offsets {}) is dropped; its partitions wait for a rebalance and are"
+                + " then read again from their stored offsets if this sink still holds them", fenced.getMessage(),
+                inFlightBatch.size(), inFlightBatch.nextOffsets());
+        if (!fencedAt.isEmpty()) {
+            consumer.enforceRebalance("a batch was refused by the offsets in PostgreSQL");
+        }
+    }
+
+    /**
+     * Partitions held back after a fenced batch go back to reading (claimed again, from their
+     * stored offsets) once a rebalance has completed since, and only if this sink still holds them
+     * then: a sink cut off from the group has by then been told it lost them.
+     */
+    private void releaseFenced() {
+        if (fencedAt.isEmpty()) {
+            return;
+        }
+        int generation = consumer.groupMetadata().generationId();
+        for (var it = fencedAt.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<TopicPartition, Integer> e = it.next();
+            if (!assigned.contains(e.getKey())) {
+                it.remove();
+            } else if (generation > e.getValue()) {
+                it.remove();
+                needSeek.add(e.getKey());
+                nextSeekAttemptMs = 0;
+                log.info("sink: {} is still this sink's after the rebalance; claiming it again", e.getKey());
+            }
+        }
     }
 
     private boolean awaitInFlight(Duration max) {
@@ -660,6 +692,7 @@ public final class SinkLoop implements Runnable {
 
     private void updatePauses() {
         Set<TopicPartition> desired = new HashSet<>(needSeek);
+        desired.addAll(fencedAt.keySet());
         if (inFlight != null && policy.isFull(building)) {
             desired.addAll(assigned);
         }
@@ -720,6 +753,7 @@ public final class SinkLoop implements Runnable {
             }
             assigned.removeAll(revoked);
             needSeek.removeAll(revoked);
+            fencedAt.keySet().removeAll(revoked);
             paused.removeAll(revoked);
             ahead.removeAll(revoked);
             progress.keySet().removeAll(revoked);
@@ -732,6 +766,7 @@ public final class SinkLoop implements Runnable {
             building.removePartitions(lost);
             assigned.removeAll(lost);
             needSeek.removeAll(lost);
+            fencedAt.keySet().removeAll(lost);
             paused.removeAll(lost);
             ahead.removeAll(lost);
             progress.keySet().removeAll(lost);
