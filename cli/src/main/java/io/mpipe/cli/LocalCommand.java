@@ -25,6 +25,12 @@ final class LocalCommand implements Callable<Integer> {
             description = "Kafka's port (default: ${DEFAULT-VALUE}; the controller takes the next one).")
     int kafkaPort;
 
+    @Option(names = "--brokers", paramLabel = "N", defaultValue = "1",
+            description = {"Kafka brokers (default: ${DEFAULT-VALUE}, in this process). Above 1, a cluster of N"
+                + " KRaft nodes, a process each, broker i on --kafka-port + 2(i-1) and its controller on the port"
+                + " after, topics replicated 3 times with min.insync.replicas 2: stop one and the pipeline goes on."})
+    int brokers;
+
     @Option(names = "--postgres-port", paramLabel = "PORT", defaultValue = "5433",
             description = "PostgreSQL's port (default: ${DEFAULT-VALUE}).")
     int postgresPort;
@@ -43,7 +49,7 @@ final class LocalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LocalMode.Options o = new LocalMode.Options(dataDir.toAbsolutePath(), kafkaPort, postgresPort, rate,
-                !noSynthetic, statusInterval, config.file);
+                !noSynthetic, statusInterval, config.file, brokers);
         try (LocalMode mode = LocalMode.start(o)) {
             Signals.onStop(mode::close);
             return mode.runUntilStopped();

@@ -12,6 +12,7 @@ import io.mpipe.common.http.SelfMetrics;
 import io.mpipe.common.http.ServiceHttpServer;
 import io.mpipe.embedded.EmbeddedKafka;
 import io.mpipe.embedded.EmbeddedPostgres;
+import io.mpipe.embedded.KafkaCluster;
 import io.mpipe.exporter.ExporterApp;
 import io.mpipe.exporter.ExporterConfig;
 import io.mpipe.exporter.lag.LagSnapshot;
@@ -55,11 +56,28 @@ public final class LocalMode implements AutoCloseable {
 
     /** What to run. {@code config} may be null (defaults). */
     public record Options(Path dataDir, int kafkaPort, int postgresPort, Double syntheticRate, boolean synthetic,
-            int statusIntervalSeconds, Path config) {
+            int statusIntervalSeconds, Path config, int brokers) {
+
+        public Options(Path dataDir, int kafkaPort, int postgresPort, Double syntheticRate, boolean synthetic,
+                int statusIntervalSeconds, Path config) {
+            this(dataDir, kafkaPort, postgresPort, syntheticRate, synthetic, statusIntervalSeconds, config, 1);
+        }
+
+        /** The bootstrap servers of the local broker(s): node i on kafka-port + 2(i-1). */
+        String bootstrapServers() {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < brokers; i++) {
+                b.append(i == 0 ? "" : ",").append("127.0.0.1:").append(kafkaPort + 2 * i);
+            }
+            return b.toString();
+        }
     }
 
     private final Options options;
+    /** The one in-process broker, or null with --brokers above 1. */
     private final EmbeddedKafka kafka;
+    /** The brokers, a process each, with --brokers above 1; else null. */
+    private final KafkaCluster cluster;
     private final EmbeddedPostgres postgres;
     private final List<AutoCloseable> services = new ArrayList<>();
     private ExporterApp exporter;
@@ -76,15 +94,21 @@ public final class LocalMode implements AutoCloseable {
     /** Held while this local mode runs: one local mode per data directory. */
     private final FileChannel dataDirLock;
 
-    private LocalMode(Options options, EmbeddedKafka kafka, EmbeddedPostgres postgres, FileChannel dataDirLock) {
+    private LocalMode(Options options, EmbeddedKafka kafka, KafkaCluster cluster, EmbeddedPostgres postgres,
+            FileChannel dataDirLock) {
         this.dataDirLock = dataDirLock;
         this.options = options;
         this.kafka = kafka;
+        this.cluster = cluster;
         this.postgres = postgres;
     }
 
     public static LocalMode start(Options o) throws IOException {
-        checkPortNumber(o.kafkaPort(), "--kafka-port", 65534); // the controller takes the next port
+        if (o.brokers() < 1 || o.brokers() > 9) {
+            throw new ConfigException("--brokers: " + o.brokers() + " is out of range [1, 9]");
+        }
+        // each broker's controller takes the port after its own
+        checkPortNumber(o.kafkaPort(), "--kafka-port", 65535 - 2 * o.brokers() + 1);
         checkPortNumber(o.postgresPort(), "--postgres-port", 65535);
         FileChannel lock = null;
         Configs configs;
@@ -108,14 +132,30 @@ public final class LocalMode implements AutoCloseable {
             }
             throw e;
         }
-        progress("starting Kafka (KRaft, in-process) on 127.0.0.1:" + o.kafkaPort() + ", data in "
-                + o.dataDir().resolve("kafka"));
-        EmbeddedKafka kafka = EmbeddedKafka.create(o.dataDir().resolve("kafka"), o.kafkaPort(), o.kafkaPort() + 1,
-                Map.of());
-        kafka.start();
+        EmbeddedKafka kafka = null;
+        KafkaCluster cluster = null;
+        if (o.brokers() == 1) {
+            progress("starting Kafka (KRaft, in-process) on 127.0.0.1:" + o.kafkaPort() + ", data in "
+                    + o.dataDir().resolve("kafka"));
+            kafka = EmbeddedKafka.create(o.dataDir().resolve("kafka"), o.kafkaPort(), o.kafkaPort() + 1, Map.of());
+            kafka.start();
+        } else {
+            progress("starting a Kafka cluster of " + o.brokers() + " KRaft nodes, a process each, on "
+                    + o.bootstrapServers() + " (topics replicated " + Math.min(3, o.brokers())
+                    + " times, min.insync.replicas " + Math.min(2, o.brokers()) + "), data in "
+                    + o.dataDir().resolve("kafka-cluster"));
+            cluster = KafkaCluster.onLoopback(o.dataDir().resolve("kafka-cluster"), o.brokers(), o.kafkaPort(),
+                    Map.of());
+            try {
+                cluster.start();
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
+            }
+        }
         progress("starting PostgreSQL on 127.0.0.1:" + o.postgresPort() + ", data in " + o.dataDir().resolve("postgres"));
         EmbeddedPostgres pg = EmbeddedPostgres.create(o.dataDir().resolve("postgres"), true, o.postgresPort());
-        LocalMode mode = new LocalMode(o, kafka, pg, lock);
+        LocalMode mode = new LocalMode(o, kafka, cluster, pg, lock);
         try {
             pg.start();
             pg.watch(ProcessHandle.current()); // stops it should this process be killed
@@ -191,7 +231,7 @@ public final class LocalMode implements AutoCloseable {
      */
     static Configs validatedConfigs(Options o) {
         Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PIPELINE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + o.kafkaPort());
+        env.put("PIPELINE_KAFKA_BOOTSTRAP_SERVERS", o.bootstrapServers());
         env.put("PIPELINE_POSTGRES_URL", EmbeddedPostgres.jdbcUrl(o.postgresPort(), DATABASE));
         env.put("PIPELINE_POSTGRES_USER", EmbeddedPostgres.SUPERUSER);
         env.put("PIPELINE_POSTGRES_PASSWORD", "");
@@ -217,8 +257,12 @@ public final class LocalMode implements AutoCloseable {
                 check(source, SinkConfig::read, SinkConfig.SECTIONS, problems),
                 check(source, ExporterConfig::read, ExporterConfig.SECTIONS, problems));
         if (problems.isEmpty()) {
-            checkPortFree(o.kafkaPort(), "--kafka-port", problems);
-            checkPortFree(o.kafkaPort() + 1, "--kafka-port (the controller uses the next port)", problems);
+            for (int i = 0; i < o.brokers(); i++) {
+                int port = o.kafkaPort() + 2 * i;
+                String which = o.brokers() == 1 ? "" : " (broker " + (i + 1) + ")";
+                checkPortFree(port, "--kafka-port" + which, problems);
+                checkPortFree(port + 1, "--kafka-port" + which + " (its controller uses the next port)", problems);
+            }
             checkPortFree(o.postgresPort(), "--postgres-port", problems);
             checkHttpPortFree("collector", configs.collector().config().http(), problems);
             checkHttpPortFree("sink", configs.sink().config().http(), problems);
@@ -283,7 +327,8 @@ public final class LocalMode implements AutoCloseable {
         System.out.println("  collector /metrics  " + collector.httpBaseUrl() + "/metrics");
         System.out.println("  sink /metrics       " + sink.httpBaseUrl() + "/metrics");
         System.out.println("  PostgreSQL          " + postgres.jdbcUrl(DATABASE) + "  (user postgres, no password)");
-        System.out.println("  Kafka               " + kafka.bootstrapServers() + "  (topic " + cc.kafka().topic() + ")");
+        System.out.println("  Kafka               " + options.bootstrapServers() + "  (topic " + cc.kafka().topic()
+                + (cluster != null ? ", " + options.brokers() + " brokers" : "") + ")");
         System.out.println("ready: " + (exporter.isReady() ? "all services up" : "exporter not ready yet")
                 + "; Ctrl-C stops");
         System.out.flush();
@@ -383,7 +428,12 @@ public final class LocalMode implements AutoCloseable {
         } catch (UncheckedIOException e) {
             System.err.println("[local] stopping PostgreSQL: " + e.getMessage());
         }
-        kafka.close();
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
         try {
             dataDirLock.close();
         } catch (IOException e) {

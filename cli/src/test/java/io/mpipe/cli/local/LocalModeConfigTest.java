@@ -94,4 +94,24 @@ class LocalModeConfigTest {
         }
         assertThat(dir.resolve("data")).doesNotExist();
     }
+
+    @Test
+    void shouldGiveEachOfSeveralBrokersTwoPortsAndCheckThemAll(@TempDir Path dir) throws Exception {
+        LocalMode.Options three = new LocalMode.Options(dir.resolve("data"), 19092, postgresPort, null, true, 5, null, 3);
+        assertThat(three.bootstrapServers()).isEqualTo("127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096");
+        assertThatThrownBy(() -> LocalMode.start(new LocalMode.Options(dir.resolve("data"), kafkaPort, postgresPort,
+                null, true, 5, null, 0))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--brokers: 0 is out of range [1, 9]");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            // broker 2 takes base + 2, its controller base + 3
+            int base = taken.getLocalPort() - 3;
+            Path config = config(dir, "three.yaml", "  http:\n    port: 0\n");
+            assertThatThrownBy(() -> LocalMode.start(new LocalMode.Options(dir.resolve("data"), base, postgresPort,
+                    null, true, 5, config, 3)))
+                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).contains(
+                            "--kafka-port (broker 2) (its controller uses the next port): port " + taken.getLocalPort()
+                                    + " is in use (choose another one)"));
+        }
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
 }
