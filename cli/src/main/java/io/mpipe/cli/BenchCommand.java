@@ -143,11 +143,25 @@ final class BenchCommand implements Runnable {
                 description = "The collector's producer compression (default ${DEFAULT-VALUE}, as the collector's).")
         String compression;
 
+        @Option(names = "--brokers", defaultValue = "1", paramLabel = "N", description = {"Also run the pipeline"
+                + " against a cluster of N Kafka nodes, a process each, topics replicated 3 times with"
+                + " min.insync.replicas 2, and report it beside the one broker's figures (default ${DEFAULT-VALUE}:"
+                + " one broker only; 3 is a cluster that survives a node's loss)."})
+        int brokers;
+
         @picocli.CommandLine.Mixin
         Target target;
 
         @Override
         public Integer call() throws Exception {
+            if (brokers < 1 || brokers > 9) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--brokers: " + brokers
+                        + " is out of range [1, 9]");
+            }
+            if (brokers > 1 && target.bootstrap != null) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--brokers: starts its own cluster; it cannot be used with --bootstrap-servers");
+            }
             String[] types = io.mpipe.collector.CollectorConfig.COMPRESSION_TYPES;
             if (!java.util.List.of(types).contains(compression)) {
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--compression: '"
@@ -165,7 +179,7 @@ final class BenchCommand implements Runnable {
                         "--rate must be positive, --series at least 10, --duration at least 1s");
             }
             io.mpipe.bench.e2e.E2eBench.run(new io.mpipe.bench.e2e.E2eBench.Options(d, rate, series, target.bootstrap,
-                    target.json, compression));
+                    target.json, compression, brokers));
             return Pipeline.OK;
         }
     }

@@ -55,7 +55,25 @@ public final class E2eBench {
      *
      * @param compression the collector's {@code collector.producer.compression}
      */
-    public record Options(Duration duration, double rate, int series, String bootstrap, Path json, String compression) {
+    public record Options(Duration duration, double rate, int series, String bootstrap, Path json, String compression,
+            int brokers) {
+
+        public Options(Duration duration, double rate, int series, String bootstrap, Path json, String compression) {
+            this(duration, rate, series, bootstrap, json, compression, 1);
+        }
+    }
+
+    /** What one run of the pipeline measured: latency at the fixed rate, and the rate search. */
+    record Measured(double sustained, double commitP50, double commitP95, double commitP99, double visibleP50,
+            double visibleP99, List<Step> steps, HoldUps holdUps) {
+    }
+
+    /**
+     * The same pipeline against a cluster of {@code brokers} Kafka nodes (replication 3,
+     * {@code min.insync.replicas} 2, the collector's {@code acks=all}), in the same run.
+     */
+    public record ClusterResult(int brokers, double sustained, double commitP50, double commitP99, double visibleP99,
+            List<Step> steps) {
     }
 
     /**
@@ -133,7 +151,8 @@ public final class E2eBench {
     /** Results; JSON field names as the issue asks. */
     public record Result(double sustained, double rawCopy, double producerLimit, double consumerLimit,
             double latencyRate, double commitP50, double commitP95, double commitP99, double visibleP50,
-            double visibleP99, List<Step> steps, int series, String compression, HoldUps holdUps) {
+            double visibleP99, List<Step> steps, int series, String compression, HoldUps holdUps,
+            java.util.Optional<ClusterResult> cluster) {
         public Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("sustained_metrics_per_s", Math.round(sustained));
@@ -174,6 +193,25 @@ public final class E2eBench {
                 s.add(x);
             }
             m.put("steps", s);
+            cluster.ifPresent(c -> {
+                m.put("brokers", c.brokers());
+                m.put("cluster_sustained_metrics_per_s", Math.round(c.sustained()));
+                m.put("ratio_cluster_to_one_broker_sustained", BenchOutput.round3(c.sustained() / sustained));
+                m.put("cluster_commit_p50_ms_at_10k", jsonMs(c.commitP50()));
+                m.put("cluster_commit_p99_ms_at_10k", jsonMs(c.commitP99()));
+                m.put("cluster_visible_p99_ms_at_10k", jsonMs(c.visibleP99()));
+                List<Map<String, Object>> cs = new ArrayList<>();
+                for (Step st : c.steps()) {
+                    Map<String, Object> x = new LinkedHashMap<>();
+                    x.put("rate", Math.round(st.rate()));
+                    x.put("produced_per_s", Math.round(st.produced()));
+                    x.put("stored_per_s", Math.round(st.stored()));
+                    x.put("sustained", st.sustained());
+                    x.put("cpu_us_per_metric", jsonNumber(st.cpuMicros()));
+                    cs.add(x);
+                }
+                m.put("cluster_steps", cs);
+            });
             m.put("series", series);
             m.put("compression", compression);
             m.put("machine", BenchOutput.machine());
@@ -229,125 +267,146 @@ public final class E2eBench {
         long deadline = System.nanoTime() + STEPS_END.plus(o.duration()).toNanos();
         try (BenchEnvironment env = BenchEnvironment.start(o.bootstrap())) {
             Limits limits = limits(env, o.series(), o.compression());
-
-            // the pipeline
-            String topic = "e2e-" + System.currentTimeMillis();
-            env.createTopics(topic);
-            Histogram commits = new Histogram(3_600_000L, 3);
-            AtomicBoolean measuring = new AtomicBoolean();
-            CollectorRegistry sinkRegistry = new CollectorRegistry();
-            SinkConfig sc = SinkConfig.load(ConfigSource.parse("""
-                    kafka:
-                      bootstrap-servers: %s
-                      topic: %s
-                    postgres:
-                      url: %s
-                      user: %s
-                    sink:
-                      group: e2e-sink
-                      http:
-                        port: 0
-                    """.formatted(env.bootstrapServers(), topic, env.newDatabase("bench_e2e"), env.user()), Map.of()));
-            Path state = Files.createTempDirectory("mpipe-e2e-exporter-");
-            ExporterConfig ec = ExporterConfig.load(ConfigSource.parse("""
-                    kafka:
-                      bootstrap-servers: %s
-                      topic: %s
-                    exporter:
-                      application-id: e2e-exporter-%d
-                      state-dir: %s
-                      rebuild-on-start: false
-                      http:
-                        port: 0
-                    lag:
-                      enabled: false
-                    """.formatted(env.bootstrapServers(), topic, System.currentTimeMillis(), state), Map.of()));
-            CollectorRegistry exporterRegistry = new CollectorRegistry();
-            try (SinkApp sink = SinkApp.start(sc, sinkRegistry, (Batch b, io.mpipe.sink.copy.WriteResult r) -> {
-                if (measuring.get()) {
-                    long committed = r.committedAtMs();
-                    for (int i = 0; i < b.size(); i++) {
-                        commits.recordValue(Math.max(0, committed - b.timestamp(i)));
-                    }
+            Measured one = measure(env, o, deadline);
+            java.util.Optional<ClusterResult> cluster = java.util.Optional.empty();
+            if (o.brokers() > 1) {
+                long clusterStart = System.nanoTime();
+                try (BenchEnvironment c = env.withCluster(o.brokers())) {
+                    BenchOutput.progress("the same pipeline on " + o.brokers() + " brokers (replicated 3 times,"
+                            + " min.insync.replicas 2, acks=all)");
+                    // as long as the one-broker run had for its latency phase and steps
+                    Measured many = measure(c, o, clusterStart + STEPS_END.minus(LIMITS_TIME).plus(o.duration()).toNanos());
+                    cluster = java.util.Optional.of(new ClusterResult(o.brokers(), many.sustained(), many.commitP50(),
+                            many.commitP99(), many.visibleP99(), many.steps()));
                 }
-            }); ExporterApp exporter = ExporterApp.start(ec, exporterRegistry)) {
-                waitFor(() -> exporter.isReady() && sink.loop().assignedPartitions() > 0, Duration.ofMinutes(2));
+            }
+            Result r = new Result(one.sustained(), limits.rawCopy(), limits.producer(), limits.consumer(), o.rate(),
+                    one.commitP50(), one.commitP95(), one.commitP99(), one.visibleP50(), one.visibleP99(), one.steps(),
+                    o.series(), o.compression(), one.holdUps(), cluster);
+            print(r);
+            if (o.json() != null) {
+                BenchOutput.writeJson(o.json(), r.json());
+            }
+            return r;
+        }
+    }
 
-                // latency at a fixed, moderate rate
-                BenchOutput.progress(String.format("latency: %,.0f metrics/s for %d s", o.rate(),
-                        o.duration().toSeconds()));
-                Histogram visible = new Histogram(3_600_000L, 3);
-                HoldUps holdUps = HoldUps.NONE;
-                try (CollectorApp collector = CollectorApp.start(collectorConfig(env, topic, o.rate(), o.series(), o.compression()),
-                        new CollectorRegistry())) {
-                    sleep(Duration.ofSeconds(3)); // warm-up, not measured
-                    CpuMeter.Reading cpu0 = CpuMeter.read();
-                    try (PauseWatch pauses = PauseWatch.start()) {
-                        measuring.set(true);
-                        probeVisible(exporter.httpBaseUrl(), o.duration(), visible);
-                        measuring.set(false);
-                        holdUps = new HoldUps(pauses.gcPauses(), pauses.longestGcPauseMs(), pauses.longestStallMs(),
-                                CpuMeter.between(cpu0, CpuMeter.read()).steal());
-                    }
+    /** About how long measuring the limits takes, which a cluster's run does not repeat. */
+    static final Duration LIMITS_TIME = Duration.ofSeconds(20);
+
+    /** The pipeline on {@code env}'s broker(s): latency at {@code o.rate()}, then the rate search until {@code deadline}. */
+    static Measured measure(BenchEnvironment env, Options o, long deadline) throws Exception {
+        // the pipeline
+        String topic = "e2e-" + System.currentTimeMillis();
+        env.createTopics(topic);
+        Histogram commits = new Histogram(3_600_000L, 3);
+        AtomicBoolean measuring = new AtomicBoolean();
+        CollectorRegistry sinkRegistry = new CollectorRegistry();
+        SinkConfig sc = SinkConfig.load(ConfigSource.parse("""
+                kafka:
+                  bootstrap-servers: %s
+                  topic: %s
+                postgres:
+                  url: %s
+                  user: %s
+                sink:
+                  group: e2e-sink
+                  http:
+                    port: 0
+                """.formatted(env.bootstrapServers(), topic, env.newDatabase("bench_e2e"), env.user()), Map.of()));
+        Path state = Files.createTempDirectory("mpipe-e2e-exporter-");
+        ExporterConfig ec = ExporterConfig.load(ConfigSource.parse("""
+                kafka:
+                  bootstrap-servers: %s
+                  topic: %s
+                exporter:
+                  application-id: e2e-exporter-%d
+                  state-dir: %s
+                  rebuild-on-start: false
+                  http:
+                    port: 0
+                lag:
+                  enabled: false
+                """.formatted(env.bootstrapServers(), topic, System.currentTimeMillis(), state), Map.of()));
+        CollectorRegistry exporterRegistry = new CollectorRegistry();
+        try (SinkApp sink = SinkApp.start(sc, sinkRegistry, (Batch b, io.mpipe.sink.copy.WriteResult r) -> {
+            if (measuring.get()) {
+                long committed = r.committedAtMs();
+                for (int i = 0; i < b.size(); i++) {
+                    commits.recordValue(Math.max(0, committed - b.timestamp(i)));
                 }
-                BenchOutput.progress(String.format("commit p99 %s, visible p99 %s; meanwhile %s",
-                        withUnit(percentile(commits, 99)), withUnit(percentile(visible, 99)), holdUps));
+            }
+        }); ExporterApp exporter = ExporterApp.start(ec, exporterRegistry)) {
+            waitFor(() -> exporter.isReady() && sink.loop().assignedPartitions() > 0, Duration.ofMinutes(2));
 
-                // warm-up near the top of the search, not judged: the code the pipeline runs at high
-                // rates (bigger polls, batches and requests) is compiled by the JIT here, not
-                // during the steps
-                Duration stepTime = Duration.ofSeconds(15);
-                warmUp(env, topic, o.series(), o.compression(), WARM_UP, sinkRegistry, exporter);
+            // latency at a fixed, moderate rate
+            BenchOutput.progress(String.format("latency: %,.0f metrics/s for %d s", o.rate(),
+                    o.duration().toSeconds()));
+            Histogram visible = new Histogram(3_600_000L, 3);
+            HoldUps holdUps = HoldUps.NONE;
+            try (CollectorApp collector = CollectorApp.start(collectorConfig(env, topic, o.rate(), o.series(), o.compression()),
+                    new CollectorRegistry())) {
+                sleep(Duration.ofSeconds(3)); // warm-up, not measured
+                CpuMeter.Reading cpu0 = CpuMeter.read();
+                try (PauseWatch pauses = PauseWatch.start()) {
+                    measuring.set(true);
+                    probeVisible(exporter.httpBaseUrl(), o.duration(), visible);
+                    measuring.set(false);
+                    holdUps = new HoldUps(pauses.gcPauses(), pauses.longestGcPauseMs(), pauses.longestStallMs(),
+                            CpuMeter.between(cpu0, CpuMeter.read()).steal());
+                }
+            }
+            BenchOutput.progress(String.format("commit p99 %s, visible p99 %s; meanwhile %s",
+                    withUnit(percentile(commits, 99)), withUnit(percentile(visible, 99)), holdUps));
 
-                // the highest rate the pipeline keeps up with: from 112,500/s up by half while kept
-                // up (down by a third while not), then once halfway between the last rate kept up
-                // with and the first one not
-                List<Step> steps = new ArrayList<>();
-                double sustained = 0;
-                double keptUp = 0;
-                double fellBehind = 0;
-                double rate = 112_500;
-                for (int i = 0; i < 8 && rate <= 1_000_000 && rate >= 1_000; i++) {
-                    if (!drainThenTimeFor(stepTime, deadline, sinkRegistry, exporter)) {
+            // warm-up near the top of the search, not judged: the code the pipeline runs at high
+            // rates (bigger polls, batches and requests) is compiled by the JIT here, not
+            // during the steps
+            Duration stepTime = Duration.ofSeconds(15);
+            warmUp(env, topic, o.series(), o.compression(), WARM_UP, sinkRegistry, exporter);
+
+            // the highest rate the pipeline keeps up with: from 112,500/s up by half while kept
+            // up (down by a third while not), then once halfway between the last rate kept up
+            // with and the first one not
+            List<Step> steps = new ArrayList<>();
+            double sustained = 0;
+            double keptUp = 0;
+            double fellBehind = 0;
+            double rate = 112_500;
+            for (int i = 0; i < 8 && rate <= 1_000_000 && rate >= 1_000; i++) {
+                if (!drainThenTimeFor(stepTime, deadline, sinkRegistry, exporter)) {
+                    break;
+                }
+                Step step = step(env, topic, rate, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
+                steps.add(step);
+                progress(step);
+                if (step.sustained()) {
+                    sustained = Math.max(sustained, step.produced());
+                    keptUp = rate;
+                    if (fellBehind > 0) {
                         break;
                     }
-                    Step step = step(env, topic, rate, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
-                    steps.add(step);
-                    progress(step);
-                    if (step.sustained()) {
-                        sustained = Math.max(sustained, step.produced());
-                        keptUp = rate;
-                        if (fellBehind > 0) {
-                            break;
-                        }
-                        rate *= 1.5;
-                    } else {
-                        fellBehind = rate;
-                        if (keptUp > 0) {
-                            break;
-                        }
-                        rate /= 1.5;
+                    rate *= 1.5;
+                } else {
+                    fellBehind = rate;
+                    if (keptUp > 0) {
+                        break;
                     }
+                    rate /= 1.5;
                 }
-                if (keptUp > 0 && fellBehind > keptUp
-                        && drainThenTimeFor(stepTime, deadline, sinkRegistry, exporter)) {
-                    double mid = (keptUp + fellBehind) / 2;
-                    Step step = step(env, topic, mid, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
-                    steps.add(step);
-                    progress(step);
-                    if (step.sustained()) {
-                        sustained = Math.max(sustained, step.produced());
-                    }
-                }
-                Result r = new Result(sustained, limits.rawCopy(), limits.producer(), limits.consumer(), o.rate(),
-                        percentile(commits, 50), percentile(commits, 95), percentile(commits, 99),
-                        percentile(visible, 50), percentile(visible, 99), steps, o.series(), o.compression(), holdUps);
-                print(r);
-                if (o.json() != null) {
-                    BenchOutput.writeJson(o.json(), r.json());
-                }
-                return r;
             }
+            if (keptUp > 0 && fellBehind > keptUp
+                    && drainThenTimeFor(stepTime, deadline, sinkRegistry, exporter)) {
+                double mid = (keptUp + fellBehind) / 2;
+                Step step = step(env, topic, mid, o.series(), o.compression(), stepTime, sinkRegistry, exporter);
+                steps.add(step);
+                progress(step);
+                if (step.sustained()) {
+                    sustained = Math.max(sustained, step.produced());
+                }
+            }
+            return new Measured(sustained, percentile(commits, 50), percentile(commits, 95), percentile(commits, 99),
+                    percentile(visible, 50), percentile(visible, 99), steps, holdUps);
         }
     }
 
@@ -469,6 +528,22 @@ public final class E2eBench {
                     "us: " + cpuByPart(s)});
             }
         }
+        r.cluster().ifPresent(c -> {
+            t.add(new String[] {String.format("on %d brokers: sustained", c.brokers()), BenchOutput.num(c.sustained()),
+                String.format("metrics/s (%.2f of one broker's; replicated 3 times, acks=all)",
+                        c.sustained() / r.sustained())});
+            t.add(new String[] {String.format("on %d brokers: produce to committed row, p50", c.brokers()),
+                ms(c.commitP50()), at});
+            t.add(new String[] {String.format("on %d brokers: produce to committed row, p99", c.brokers()),
+                ms(c.commitP99()), at + String.format(" (one broker: %s)", ms(r.commitP99()))});
+            t.add(new String[] {String.format("on %d brokers: produce to visible, p99", c.brokers()), ms(c.visibleP99()),
+                at});
+            for (Step s : c.steps()) {
+                t.add(new String[] {String.format("  step %,.0f/s", s.rate()), String.format("%,.0f", s.stored()),
+                    String.format("stored/s, produced %,.0f/s, backlog %,d; %s; %s", s.produced(), s.backlog(), cpu(s),
+                            s.sustained() ? "kept up" : "fell behind")});
+            }
+        });
         BenchOutput.table(String.format("bench e2e: %,d series, compression %s, broker and PostgreSQL on the same machine",
                 r.series(), r.compression()),
                 t);
