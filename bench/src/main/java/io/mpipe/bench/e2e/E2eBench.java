@@ -73,7 +73,7 @@ public final class E2eBench {
      * {@code min.insync.replicas} 2, the collector's {@code acks=all}), in the same run.
      */
     public record ClusterResult(int brokers, double sustained, double commitP50, double commitP99, double visibleP99,
-            List<Step> steps) {
+            List<Step> steps, double producerLimit) {
     }
 
     /**
@@ -197,6 +197,7 @@ public final class E2eBench {
                 m.put("brokers", c.brokers());
                 m.put("cluster_sustained_metrics_per_s", Math.round(c.sustained()));
                 m.put("ratio_cluster_to_one_broker_sustained", BenchOutput.round3(c.sustained() / sustained));
+                m.put("cluster_producer_records_per_s", Math.round(c.producerLimit()));
                 m.put("cluster_commit_p50_ms_at_10k", jsonMs(c.commitP50()));
                 m.put("cluster_commit_p99_ms_at_10k", jsonMs(c.commitP99()));
                 m.put("cluster_visible_p99_ms_at_10k", jsonMs(c.visibleP99()));
@@ -274,10 +275,12 @@ public final class E2eBench {
                 try (BenchEnvironment c = env.withCluster(o.brokers())) {
                     BenchOutput.progress("the same pipeline on " + o.brokers() + " brokers (replicated 3 times,"
                             + " min.insync.replicas 2, acks=all)");
+                    // fresh broker JVMs: their JIT compiler, not replication, would set the first latencies
+                    double producer = clusterProducer(c, o.series(), o.compression());
                     // as long as the one-broker run had for its latency phase and steps
-                    Measured many = measure(c, o, clusterStart + STEPS_END.minus(LIMITS_TIME).plus(o.duration()).toNanos());
+                    Measured many = measure(c, o, clusterStart + STEPS_END.plus(o.duration()).toNanos());
                     cluster = java.util.Optional.of(new ClusterResult(o.brokers(), many.sustained(), many.commitP50(),
-                            many.commitP99(), many.visibleP99(), many.steps()));
+                            many.commitP99(), many.visibleP99(), many.steps(), producer));
                 }
             }
             Result r = new Result(one.sustained(), limits.rawCopy(), limits.producer(), limits.consumer(), o.rate(),
@@ -291,8 +294,27 @@ public final class E2eBench {
         }
     }
 
-    /** About how long measuring the limits takes, which a cluster's run does not repeat. */
-    static final Duration LIMITS_TIME = Duration.ofSeconds(20);
+    /**
+     * The producer alone against a cluster, as {@link #limits} measures it against one broker (after
+     * the same warm-up, which also warms the brokers' JVMs), then the consumer over what it wrote.
+     */
+    static double clusterProducer(BenchEnvironment env, int series, String compression) throws Exception {
+        int n = 500_000;
+        SyntheticRows rows = new SyntheticRows(n, series);
+        List<Metric> metrics = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            metrics.add(rows.metric(i));
+        }
+        String topic = "e2e-cluster-limits-" + System.currentTimeMillis();
+        env.createTopics(topic);
+        CollectorConfig config = collectorConfig(env, topic, 0, series, compression);
+        BenchOutput.progress("the cluster's producer alone (after a warm-up of 200,000 records)");
+        ReplayBench.producerAlone(config, topic, metrics.subList(0, 200_000));
+        double producer = ReplayBench.producerAlone(config, topic, metrics);
+        BenchOutput.progress(String.format("producer alone, %s: %,.0f records/s", "replicated 3 times", producer));
+        consumeAll(env, topic, n + 200_000);
+        return producer;
+    }
 
     /** The pipeline on {@code env}'s broker(s): latency at {@code o.rate()}, then the rate search until {@code deadline}. */
     static Measured measure(BenchEnvironment env, Options o, long deadline) throws Exception {
@@ -532,6 +554,9 @@ public final class E2eBench {
             t.add(new String[] {String.format("on %d brokers: sustained", c.brokers()), BenchOutput.num(c.sustained()),
                 String.format("metrics/s (%.2f of one broker's; replicated 3 times, acks=all)",
                         c.sustained() / r.sustained())});
+            t.add(new String[] {String.format("  on %d brokers, limit: producer alone", c.brokers()),
+                BenchOutput.num(c.producerLimit()), String.format("records/s (one broker: %s)",
+                        BenchOutput.num(r.producerLimit()))});
             t.add(new String[] {String.format("on %d brokers: produce to committed row, p50", c.brokers()),
                 ms(c.commitP50()), at});
             t.add(new String[] {String.format("on %d brokers: produce to committed row, p99", c.brokers()),

@@ -20,7 +20,7 @@ class E2eBenchTest {
         assertThat(E2eBench.ms(E2eBench.percentile(empty, 99))).isEqualTo("none measured");
 
         E2eBench.Result r = new E2eBench.Result(150_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46,
-                Double.NaN, Double.NaN, List.of(), 10_000, "lz4", E2eBench.HoldUps.NONE);
+                Double.NaN, Double.NaN, List.of(), 10_000, "lz4", E2eBench.HoldUps.NONE, java.util.Optional.empty());
         Map<String, Object> json = r.json();
         assertThat(json).containsEntry("visible_p99_ms_at_10k", null).containsEntry("visible_p50_ms_at_10k", null)
                 .containsEntry("commit_p99_ms_at_10k", 46.0);
@@ -36,12 +36,34 @@ class E2eBenchTest {
         assertThat(E2eBench.cpu(unknown)).isEqualTo("machine CPU not measured");
 
         E2eBench.Result r = new E2eBench.Result(210_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
-                List.of(measured, unknown), 10_000, "lz4", E2eBench.HoldUps.NONE);
+                List.of(measured, unknown), 10_000, "lz4", E2eBench.HoldUps.NONE, java.util.Optional.empty());
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> steps = (List<Map<String, Object>>) r.json().get("steps");
         assertThat(steps.get(0)).containsEntry("machine_busy", 0.96).containsEntry("cpu_us_per_metric", 7.91)
                 .containsEntry("jvm_cpu_us_per_metric", 5.04);
         assertThat(steps.get(1)).containsEntry("machine_busy", null).containsEntry("cpu_us_per_metric", null);
+    }
+
+    @Test
+    void aClusterRunIsReportedBesideOneBrokersUnderItsOwnKeys() {
+        E2eBench.Step step = new E2eBench.Step(168_750, 169_000, 168_500, 7_000, 169_000, 900, true, 0.02, 0.13,
+                0.97, 11.5, 4.8, Map.of());
+        E2eBench.Result one = new E2eBench.Result(300_000, 500_000, 600_000, 700_000, 10_000, 14, 24, 34, 19, 54,
+                List.of(), 10_000, "lz4", E2eBench.HoldUps.NONE, java.util.Optional.empty());
+        assertThat(one.json()).doesNotContainKeys("brokers", "cluster_sustained_metrics_per_s");
+        E2eBench.Result r = new E2eBench.Result(300_000, 500_000, 600_000, 700_000, 10_000, 14, 24, 34, 19, 54,
+                List.of(), 10_000, "lz4", E2eBench.HoldUps.NONE, java.util.Optional.of(
+                        new E2eBench.ClusterResult(3, 210_000, 20, 60, Double.NaN, List.of(step), 400_000)));
+        Map<String, Object> json = r.json();
+        assertThat(json).containsEntry("brokers", 3).containsEntry("cluster_sustained_metrics_per_s", 210_000L)
+                .containsEntry("ratio_cluster_to_one_broker_sustained", 0.7)
+                .containsEntry("cluster_producer_records_per_s", 400_000L)
+                .containsEntry("cluster_commit_p99_ms_at_10k", 60.0)
+                .containsEntry("cluster_visible_p99_ms_at_10k", null)
+                .containsEntry("sustained_metrics_per_s", 300_000L);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> steps = (List<Map<String, Object>>) json.get("cluster_steps");
+        assertThat(steps.get(0)).containsEntry("rate", 168_750L).containsEntry("sustained", true);
     }
 
     @Test
@@ -67,7 +89,7 @@ class E2eBenchTest {
         assertThat(E2eBench.cpuByPart(step)).isEqualTo("collector 1.2 us, sink 1.0 us, exporter 1.6 us, broker 1.0 us,"
                 + " GC, JIT and VM 1.2 us, outside this JVM (PostgreSQL, the kernel, the rest of the host) 2.0 us");
         E2eBench.Result r = new E2eBench.Result(250_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
-                List.of(step), 10_000, "lz4", E2eBench.HoldUps.NONE);
+                List.of(step), 10_000, "lz4", E2eBench.HoldUps.NONE, java.util.Optional.empty());
         @SuppressWarnings("unchecked")
         Map<String, Object> json = (Map<String, Object>) ((List<Map<String, Object>>) r.json().get("steps")).get(0)
                 .get("cpu_us_per_metric_by_part");
@@ -85,11 +107,11 @@ class E2eBenchTest {
         assertThat(E2eBench.HoldUps.NONE.toString())
                 .isEqualTo("0 GC pauses, the longest not measured; the JVM stalled not measured at most; steal not measured");
         E2eBench.Result r = new E2eBench.Result(250_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
-                List.of(), 10_000, "lz4", h);
+                List.of(), 10_000, "lz4", h, java.util.Optional.empty());
         assertThat(r.json()).containsEntry("latency_gc_pauses", 7L).containsEntry("latency_gc_pause_max_ms", 31.0)
                 .containsEntry("latency_stall_max_ms", 245.4).containsEntry("latency_steal", 0.012);
         assertThat(new E2eBench.Result(250_000, 300_000, 350_000, 500_000, 10_000, 18, 34, 46, 20, 60,
-                List.of(), 10_000, "lz4", E2eBench.HoldUps.NONE).json()).containsEntry("latency_stall_max_ms", null);
+                List.of(), 10_000, "lz4", E2eBench.HoldUps.NONE, java.util.Optional.empty()).json()).containsEntry("latency_stall_max_ms", null);
     }
 
     @Test
