@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The image's entry point: bin/pipeline <command> [options] inside the container. JVM options as
 # bin/pipeline takes them: PIPELINE_JAVA_OPTS replaces the default (G1), JAVA_TOOL_OPTIONS adds to
-# either (-Xmx512m). See "JVM options" in the README.
+# either (-Xmx512m). See "JVM options" in docs/operations.md.
 #
 # Before a service starts (collector, sink, exporter), the credentials docker-compose.yml passes
 # in the environment become the files the config names (so they are in no config file and no
