@@ -314,6 +314,30 @@ public final class ServiceHttpServer implements AutoCloseable {
         addRoute(new Route(path, route, internal, MAX_BODY_BYTES, "GET, HEAD", true));
     }
 
+    /**
+     * An answer that is not JSON: its status, content type (null for none), extra headers and body
+     * (empty for none). A route returns it instead of a body object.
+     */
+    public record Reply(int status, String contentType, Map<String, String> headers, byte[] body) {
+        public Reply {
+            headers = Map.copyOf(headers);
+            body = body == null ? new byte[0] : body;
+        }
+
+        /** 204, nothing in the body. */
+        public static Reply noContent() {
+            return new Reply(204, null, Map.of(), null);
+        }
+    }
+
+    /**
+     * Adds a POST route taking a body of up to {@code maxBodyBytes} (413 beyond), inside the bound of
+     * concurrent requests; it answers JSON, or a {@link Reply}.
+     */
+    public void postRoute(String path, int maxBodyBytes, JsonRoute route) {
+        addRoute(new Route(path, route, external, maxBodyBytes, "POST", false));
+    }
+
     /** Adds a GET route answering JSON that is always answered (a probe such as {@code /ready}). */
     public void probeRoute(String path, JsonRoute route) {
         addRoute(new Route(path, route, null, MAX_BODY_BYTES, "GET, HEAD", false));
@@ -402,6 +426,16 @@ public final class ServiceHttpServer implements AutoCloseable {
                 requests.labels(path, "5xx").inc();
                 send(request, response, callback, 500, new ErrorBody("internal error: " + e.getClass().getSimpleName()),
                         null);
+                return;
+            }
+            if (answer instanceof Reply reply) {
+                requests.labels(path, reply.status() >= 500 ? "5xx" : reply.status() >= 400 ? "4xx" : "2xx").inc();
+                response.setStatus(reply.status());
+                if (reply.contentType() != null) {
+                    response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
+                }
+                reply.headers().forEach((k, v) -> response.getHeaders().put(k, v));
+                write(request, response, callback, reply.body());
                 return;
             }
             requests.labels(path, "2xx").inc();
