@@ -106,7 +106,7 @@ final class ReplayCommand implements Callable<Integer> {
                     CollectorConfig.SECTIONS);
             if (topic != null) {
                 c = new CollectorConfig(c.kafka().withTopic(topic), c.logging(), c.http(), c.producer(), c.hedera(),
-                        c.synthetic());
+                        c.synthetic(), c.remoteWrite());
             }
             Admin admin = Admin.create(c.kafka().clientProperties());
             try {

@@ -2,6 +2,7 @@ package io.mpipe.collector;
 
 import io.mpipe.collector.hedera.HederaSources;
 import io.mpipe.collector.publish.MetricPublisher;
+import io.mpipe.collector.remotewrite.RemoteWriteReceiver;
 import io.mpipe.collector.source.Source;
 import io.mpipe.collector.source.SourceRunner;
 import io.mpipe.collector.synthetic.SyntheticSource;
@@ -65,8 +66,9 @@ public final class CollectorApp implements AutoCloseable {
             sources.add(new SyntheticSource(config.synthetic()));
         }
         sources.addAll(HederaSources.create(config.hedera(), clock, metrics));
-        if (sources.isEmpty()) {
-            log.warn("collector: no sources configured (enable collector.synthetic or collector.hedera)");
+        if (sources.isEmpty() && config.remoteWrite() == null) {
+            log.warn("collector: no sources configured (enable collector.synthetic, collector.hedera or"
+                    + " collector.remote-write)");
         }
         SourceRunner runner = new SourceRunner(sources, publisher, metrics, clock);
         ServiceHttpServer http;
@@ -79,10 +81,16 @@ public final class CollectorApp implements AutoCloseable {
             publisher.close();
             throw e;
         }
+        if (config.remoteWrite() != null) {
+            RemoteWriteReceiver receiver = new RemoteWriteReceiver(config.remoteWrite(), publisher, metrics);
+            http.postRoute(RemoteWriteReceiver.PATH, receiver.maxBodyBytes(), receiver);
+        }
         CollectorApp app = new CollectorApp(publisher, runner, http, metrics);
         runner.start();
         http.start();
-        log.info("collector: {} source(s) producing to {}", sources.size(), config.kafka().topic());
+        log.info("collector: {} source(s) producing to {}{}", sources.size(), config.kafka().topic(),
+                config.remoteWrite() != null ? "; Prometheus remote write at " + http.baseUrl() + RemoteWriteReceiver.PATH
+                        : "");
         return app;
     }
 

@@ -15,6 +15,8 @@ import java.util.Objects;
  * and {@code logging} sections; see {@code config.example.yaml}.
  *
  * @param synthetic the synthetic source's settings, or null when {@code collector.synthetic.enabled} is false
+ * @param remoteWrite the remote write receiver's settings, or null when {@code collector.remote-write.enabled}
+ *                    is false
  */
 public record CollectorConfig(
         KafkaSettings kafka,
@@ -22,7 +24,8 @@ public record CollectorConfig(
         HttpSettings http,
         ProducerSettings producer,
         HederaSettings hedera,
-        SyntheticSource.Settings synthetic) {
+        SyntheticSource.Settings synthetic,
+        io.mpipe.collector.remotewrite.RemoteWriteSettings remoteWrite) {
 
     public static final String[] SECTIONS = {"kafka", "logging", "collector"};
     public static final int DEFAULT_PORT = 9401;
@@ -80,7 +83,8 @@ public record CollectorConfig(
         if (synth) {
             synthetic = new SyntheticSource.Settings(series, rate, prefix, Math.min(names, series), hosts, interval);
         }
-        return new CollectorConfig(kafka, logging, http, producer, hedera, synthetic);
+        return new CollectorConfig(kafka, logging, http, producer, hedera, synthetic,
+                io.mpipe.collector.remotewrite.RemoteWriteSettings.read(r));
     }
 
     static ProducerSettings readProducer(ConfigReader r) {

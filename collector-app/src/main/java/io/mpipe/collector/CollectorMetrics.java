@@ -17,6 +17,9 @@ public final class CollectorMetrics {
     public final Counter rejected;
     public final Counter badResponses;
     public final Counter httpRetries;
+    public final Counter remoteWriteRequests;
+    public final Counter remoteWriteSamples;
+    public final Counter remoteWriteIgnored;
 
     public CollectorMetrics(CollectorRegistry registry) {
         polls = Counter.build("collector_polls_total", "Polls of each source, by outcome (ok, error)")
@@ -44,6 +47,20 @@ public final class CollectorMetrics {
         httpRetries = Counter.build("collector_http_retries_total",
                 "HTTP requests retried, by source and reason (429, 5xx, timeout, io)")
                 .labelNames("source", "reason").register(registry);
+        remoteWriteRequests = Counter.build("collector_remote_write_requests_total",
+                "Remote write requests by the status answered (204, 400, 429, 503); 400s also count in the"
+                        + " HTTP requests").labelNames("status").register(registry);
+        for (String status : new String[] {"204", "400", "429", "503"}) {
+            remoteWriteRequests.labels(status);
+        }
+        remoteWriteSamples = Counter.build("collector_remote_write_samples_total",
+                "Samples of remote write requests the broker acknowledged").withoutExemplars().register(registry);
+        remoteWriteIgnored = Counter.build("collector_remote_write_ignored_total",
+                "What remote write requests carried that is not stored: stale_marker, histogram, exemplar")
+                .labelNames("kind").register(registry);
+        for (String kind : new String[] {"stale_marker", "histogram", "exemplar"}) {
+            remoteWriteIgnored.labels(kind);
+        }
     }
 
     /** Reports the buffer at scrape time, instead of counting every record in and out. */

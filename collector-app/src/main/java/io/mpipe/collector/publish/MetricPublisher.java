@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -131,11 +132,68 @@ public final class MetricPublisher implements AutoCloseable {
         if (taken > 0) {
             Outgoing[] out = new Outgoing[taken];
             for (int i = 0; i < taken; i++) {
-                out[i] = new Outgoing(batch.get(i), seriesKeys.get(i), null);
+                out[i] = new Outgoing(batch.get(i), seriesKeys.get(i), null, null, null);
             }
             enqueue(out);
         }
         return taken;
+    }
+
+    /**
+     * Queues the metrics of one request whose sender waits for the broker's answer (remote write):
+     * all of them, or none when the buffer lacks room for all. {@code seriesKeys} as in
+     * {@link #offer}.
+     *
+     * @return what completes once the broker acknowledged every one of them (exceptionally with the
+     *     first failure, once every one is acknowledged or given up on); null when the buffer has no
+     *     room for them all (nothing was queued)
+     */
+    public CompletableFuture<Void> submit(List<Metric> batch, List<String> seriesKeys) {
+        int n = batch.size();
+        if (n != seriesKeys.size()) {
+            throw new IllegalArgumentException(n + " metrics but " + seriesKeys.size() + " series keys");
+        }
+        Tracker tracker = new Tracker(n);
+        if (n == 0) {
+            return tracker.done;
+        }
+        if (!room.tryAcquire(n)) {
+            return null;
+        }
+        // the records are built here, on the requests' threads, not on the one sender thread
+        Outgoing[] out = new Outgoing[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = new Outgoing(null, null, null, tracker, WireFormat.record(topic, seriesKeys.get(i), batch.get(i)));
+        }
+        enqueue(out);
+        return tracker.done;
+    }
+
+    /** Counts down the records of one {@link #submit}; done when the last is answered. */
+    private static final class Tracker {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        private final java.util.concurrent.atomic.AtomicInteger left;
+        private volatile Exception failure;
+
+        Tracker(int n) {
+            left = new java.util.concurrent.atomic.AtomicInteger(n);
+            if (n == 0) {
+                done.complete(null);
+            }
+        }
+
+        void answered(Exception e) {
+            if (e != null && failure == null) {
+                failure = e;
+            }
+            if (left.decrementAndGet() == 0) {
+                if (failure == null) {
+                    done.complete(null);
+                } else {
+                    done.completeExceptionally(failure);
+                }
+            }
+        }
     }
 
     /**
@@ -148,7 +206,7 @@ public final class MetricPublisher implements AutoCloseable {
             room.acquire(n);
             Outgoing[] out = new Outgoing[n];
             for (int i = 0; i < n; i++) {
-                out[i] = new Outgoing(null, null, records[from + i]);
+                out[i] = new Outgoing(null, null, records[from + i], null, null);
             }
             enqueue(out);
         }
@@ -166,10 +224,16 @@ public final class MetricPublisher implements AutoCloseable {
 
     /**
      * A metric on its way: a live metric's record is built on the sender thread, which has time to
-     * spare, rather than on the thread polling a source.
+     * spare, rather than on the thread polling a source; a remote write request's records come
+     * built ({@code built}), by the many threads answering requests, so that the one sender thread
+     * only sends.
      */
-    private record Outgoing(Metric metric, String seriesKey, Replayed replayed) {
+    private record Outgoing(Metric metric, String seriesKey, Replayed replayed, Tracker tracker,
+            ProducerRecord<byte[], byte[]> built) {
         ProducerRecord<byte[], byte[]> toRecord(String topic) {
+            if (built != null) {
+                return built;
+            }
             if (replayed == null) {
                 return WireFormat.record(topic, seriesKey, metric);
             }
@@ -212,7 +276,7 @@ public final class MetricPublisher implements AutoCloseable {
                 queue.drainTo(batch, DRAIN_BATCH - 1);
                 for (Outgoing[] outs : batch) {
                     for (Outgoing out : outs) {
-                        sendHolding(out.toRecord(topic));
+                        sendHolding(out);
                     }
                 }
                 batch.clear();
@@ -226,13 +290,23 @@ public final class MetricPublisher implements AutoCloseable {
      * Sends one record; while the broker is unreachable (no metadata within {@code max.block.ms}:
      * the producer fails the record inside {@code send}), holds it and tries again.
      */
-    private void sendHolding(ProducerRecord<byte[], byte[]> rec) throws InterruptedException {
+    private void sendHolding(Outgoing out) throws InterruptedException {
+        ProducerRecord<byte[], byte[]> rec = out.toRecord(topic);
+        Tracker tracker = out.tracker();
+        Callback callback = tracker == null ? ack : (md, e) -> {
+            if (e != null && Thread.currentThread() == sender) {
+                syncFailure = e;
+                return;
+            }
+            onAck.onCompletion(md, e);
+            tracker.answered(e);
+        };
         while (true) {
             syncFailure = null;
             try {
-                producer.send(rec, ack);
+                producer.send(rec, callback);
             } catch (KafkaException | IllegalStateException e) {
-                onAck.onCompletion(null, e);
+                giveUp(tracker, e);
                 return;
             }
             Exception failed = syncFailure;
@@ -244,8 +318,15 @@ public final class MetricPublisher implements AutoCloseable {
                 Thread.sleep(100);
                 continue;
             }
-            onAck.onCompletion(null, failed);
+            giveUp(tracker, failed);
             return;
+        }
+    }
+
+    private void giveUp(Tracker tracker, Exception e) {
+        onAck.onCompletion(null, e);
+        if (tracker != null) {
+            tracker.answered(e);
         }
     }
 
