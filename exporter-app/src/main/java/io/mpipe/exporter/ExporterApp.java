@@ -102,6 +102,8 @@ public final class ExporterApp implements AutoCloseable {
         QueryService service = new QueryService(local, history, self, config.forwardTimeout(), clock,
                 config.queryMaxSeries(), config.http().security(), config.peerCaFile(), config.peerTokenFile());
         QueryApi.register(http, service, metrics, () -> streams.state() == KafkaStreams.State.RUNNING);
+        http.postRoute(io.mpipe.exporter.query.RemoteRead.PATH, io.mpipe.exporter.query.RemoteRead.maxBodyBytes(),
+                new io.mpipe.exporter.query.RemoteRead(service, config.remoteReadMaxSamples()));
         Optional<LagService> lag = Optional.empty();
         if (config.lag().enabled()) {
             LagService l = new LagService(new LagMonitor(Admin.create(base), () -> new KafkaConsumer<>(

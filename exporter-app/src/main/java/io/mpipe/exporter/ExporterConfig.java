@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param advertisedUrl {@code exporter.advertised-url}: how other instances reach this one
  *                      ({@code application.server}); empty means http://host:port of the listener
  * @param queryMaxSeries {@code exporter.query.max-series}: the most series one query may match
+ * @param remoteReadMaxSamples {@code exporter.remote-read.max-samples}: the most samples one remote read request
+ *                      may be answered with
  * @param maxFuture     {@code exporter.max-future}: a sample further ahead of the clock is not stored
  * @param peerTokenFile {@code exporter.peer-token-file}: the token instances show each other
  * @param peerCaFile    {@code exporter.peer-ca-file}: what a peer's certificate must chain to
@@ -40,6 +42,7 @@ public record ExporterConfig(
         Optional<String> advertisedUrl,
         Duration forwardTimeout,
         int queryMaxSeries,
+        int remoteReadMaxSamples,
         Duration maxFuture,
         Optional<Path> peerTokenFile,
         Optional<Path> peerCaFile,
@@ -102,6 +105,7 @@ public record ExporterConfig(
         Duration forward = r.duration("exporter.forward-timeout", Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMinutes(5));
         int queryMaxSeries = r.integer("exporter.query.max-series", 1_000, 1, 1_000_000);
+        int remoteReadMaxSamples = r.integer("exporter.remote-read.max-samples", 1_000_000, 1, 100_000_000);
         Duration maxFuture = r.duration("exporter.max-future", Duration.ofHours(1), Duration.ofSeconds(1),
                 Duration.ofDays(366));
         Optional<Path> peerToken = readableFile(r, "exporter.peer-token-file");
@@ -113,7 +117,8 @@ public record ExporterConfig(
         }
         LagSettings lag = LagSettings.read(r);
         return new ExporterConfig(kafka, logging, http, appId, stateDir, new StoreSettings(window, maxSeries, cap, stale),
-                expiry, rebuild, threads, history, advertised, forward, queryMaxSeries, maxFuture, peerToken, peerCa,
+                expiry, rebuild, threads, history, advertised, forward, queryMaxSeries, remoteReadMaxSamples, maxFuture,
+                peerToken, peerCa,
                 lag);
     }
 }

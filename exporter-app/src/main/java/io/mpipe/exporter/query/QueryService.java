@@ -119,6 +119,16 @@ public final class QueryService {
         this.clock = clock;
     }
 
+    /** The PostgreSQL history tier, when {@code exporter.history.enabled}. */
+    public Optional<HistoryTier> history() {
+        return history;
+    }
+
+    /** {@code exporter.query.max-series}: series one query may match. */
+    public int maxSeries() {
+        return maxSeries;
+    }
+
     public long now() {
         return clock.millis();
     }
