@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
         description = "Benchmarks that print measured numbers. Each starts its own in-process Kafka broker and"
                 + " embedded PostgreSQL unless told otherwise.",
         subcommands = {BenchCommand.E2e.class, BenchCommand.Sink.class, BenchCommand.Replay.class,
-            BenchCommand.Exporter.class, BenchCommand.Serde.class})
+            BenchCommand.Exporter.class, BenchCommand.RemoteWrite.class, BenchCommand.Serde.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -88,6 +88,42 @@ final class BenchCommand implements Runnable {
             }
             io.mpipe.bench.replay.ReplayBench.run(new io.mpipe.bench.replay.ReplayBench.Options(records, series,
                     target.bootstrap, target.json));
+            return Pipeline.OK;
+        }
+    }
+
+    @Command(name = "remote-write", mixinStandardHelpOptions = true,
+            description = {"Prometheus remote write into the collector: samples/s acknowledged (answered 204 once the"
+                + " broker has every record) from concurrent senders, beside the producer alone on the same metrics,"
+                + " and the requests' latency."})
+    static final class RemoteWrite implements Callable<Integer> {
+        @Option(names = "--samples", defaultValue = "2000000", description = "Samples sent (default ${DEFAULT-VALUE}).")
+        int samples;
+
+        @Option(names = "--series", defaultValue = "10000", description = "Distinct series (default ${DEFAULT-VALUE}).")
+        int series;
+
+        @Option(names = "--samples-per-request", defaultValue = "2000",
+                description = "Samples a request, as Prometheus's max_samples_per_send (default ${DEFAULT-VALUE}).")
+        int perRequest;
+
+        @Option(names = "--senders", defaultValue = "8",
+                description = "Concurrent senders, as Prometheus's shards (default ${DEFAULT-VALUE}).")
+        int senders;
+
+        @picocli.CommandLine.Mixin
+        Target target;
+
+        @Override
+        public Integer call() throws Exception {
+            if (samples < 10_000 || series < 1 || series > samples || perRequest < 1 || perRequest > 100_000
+                    || senders < 1 || senders > 64) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--samples must be >= 10000, --series between 1 and --samples, --samples-per-request between 1"
+                                + " and 100000, --senders between 1 and 64");
+            }
+            io.mpipe.bench.remotewrite.RemoteWriteBench.run(new io.mpipe.bench.remotewrite.RemoteWriteBench.Options(
+                    samples, series, perRequest, senders, target.bootstrap, target.json));
             return Pipeline.OK;
         }
     }
