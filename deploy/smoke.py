@@ -276,8 +276,15 @@ def prometheus_config(work, ports, password):
         auth = job.get("basic_auth")
         if auth and auth.get("password_file") == "/prometheus/http_password":
             auth["password_file"] = os.path.join(work, "http_password")
-    differ("prometheus: targets collector:9401, localhost:9090 and alertmanager:9093 -> local ports;"
-           " basic_auth password_file /prometheus/http_password -> a file written as the container writes it")
+    for section, service in (("remote_write", "collector"), ("remote_read", "exporter")):
+        for entry in cfg.get(section, []):
+            entry["url"] = re.sub(r"^http://" + service + r":\d+", f"http://127.0.0.1:{ports[service]}", entry["url"])
+            auth = entry.get("basic_auth")
+            if auth and auth.get("password_file") == "/prometheus/http_password":
+                auth["password_file"] = os.path.join(work, "http_password")
+    differ("prometheus: targets collector:9401, localhost:9090 and alertmanager:9093, the remote_write URL"
+           " (collector) and the remote_read URL (exporter) -> local ports; basic_auth password_file"
+           " /prometheus/http_password -> a file written as the container writes it")
     for am in cfg.get("alerting", {}).get("alertmanagers", []):
         for sc in am.get("static_configs", []):
             sc["targets"] = [f"127.0.0.1:{ports['alertmanager']}" if t == "alertmanager:9093" else t
@@ -451,6 +458,21 @@ def main():
             check(f"grafana: SQL panel '{title}' returns rows as grafana_reader", True, f"{n} rows")
         except (TimeoutError, subprocess.CalledProcessError) as e:
             check(f"grafana: SQL panel '{title}' returns rows as grafana_reader", False, str(e))
+
+    # Prometheus's remote write reaches PostgreSQL: the up series of the jobs it writes
+    owner = ["psql", "-h", "127.0.0.1", "-p", str(ports["postgres"]), "-U", "grafana_reader", "-d", "metrics",
+             "-At", "-v", "ON_ERROR_STOP=1", "-c",
+             "SELECT count(DISTINCT labels->>'job') FROM metrics WHERE name = 'up' AND ts > now() - interval '1 hour'"]
+
+    def written():
+        out = subprocess.run(owner, env=reader_env, capture_output=True, text=True, check=True).stdout.strip()
+        return int(out) >= 3 and out
+    try:
+        n = wait("Prometheus's remote write in PostgreSQL", written, 120, every=5)
+        check("prometheus: remote write stores its scrapes in PostgreSQL through the pipeline", True,
+              f"up of {n} jobs")
+    except (TimeoutError, subprocess.CalledProcessError) as e:
+        check("prometheus: remote write stores its scrapes in PostgreSQL through the pipeline", False, str(e))
 
     rules = yaml.safe_load(open(os.path.join(ROOT, "deploy", "prometheus", "alerts.yml")))
     sink_alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"] if r.get("alert", "").startswith("Sink")

@@ -239,6 +239,7 @@ public final class LocalMode implements AutoCloseable {
         if (o.syntheticRate() != null) {
             env.put("PIPELINE_COLLECTOR_SYNTHETIC_RATE", Double.toString(o.syntheticRate()));
         }
+        env.putIfAbsent("PIPELINE_COLLECTOR_REMOTE_WRITE_ENABLED", "true");
         env.putIfAbsent("PIPELINE_EXPORTER_HISTORY_ENABLED", "true");
         env.putIfAbsent("PIPELINE_EXPORTER_STATE_DIR", o.dataDir().resolve("exporter-state").toString());
         ConfigSource file = source(o, env);
@@ -325,6 +326,10 @@ public final class LocalMode implements AutoCloseable {
         System.out.println("  query API           " + exporter.httpBaseUrl() + "/api/v1/metrics?name=...  "
                 + exporter.httpBaseUrl() + "/api/v1/storage/stats  " + exporter.httpBaseUrl() + "/api/v1/lag");
         System.out.println("  collector /metrics  " + collector.httpBaseUrl() + "/metrics");
+        if (cc.remoteWrite() != null) {
+            System.out.println("  remote write        " + collector.httpBaseUrl() + "/api/v1/write  (Prometheus"
+                    + " remote_write); remote read " + exporter.httpBaseUrl() + "/api/v1/read");
+        }
         System.out.println("  sink /metrics       " + sink.httpBaseUrl() + "/metrics");
         System.out.println("  PostgreSQL          " + postgres.jdbcUrl(DATABASE) + "  (user postgres, no password)");
         System.out.println("  Kafka               " + options.bootstrapServers() + "  (topic " + cc.kafka().topic()
