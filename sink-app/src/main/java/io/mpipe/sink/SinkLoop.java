@@ -325,6 +325,7 @@ public final class SinkLoop implements Runnable {
                         + " or double them", revoked);
             }
             held.removed(revoked);
+            plan = plan.without(revoked);
             log.info("sink: partitions revoked: {}", revoked);
         }
 
@@ -332,6 +333,7 @@ public final class SinkLoop implements Runnable {
         public void onPartitionsLost(Collection<TopicPartition> lost) {
             building.removePartitions(lost);
             held.removed(lost);
+            plan = plan.without(lost);
             log.warn("sink: partitions lost: {}", lost);
         }
 

@@ -90,6 +90,16 @@ public final class Alignment {
         public boolean hasWatermark() {
             return watermark != Long.MAX_VALUE;
         }
+
+        /** The same plan without pausing {@code gone} (partitions revoked or lost). */
+        public Plan without(java.util.Collection<TopicPartition> gone) {
+            if (ahead.isEmpty()) {
+                return this;
+            }
+            Set<TopicPartition> left = new HashSet<>(ahead);
+            left.removeAll(gone);
+            return new Plan(watermark, behind, left);
+        }
     }
 
     /**

@@ -117,6 +117,13 @@ class AlignmentTest {
         assertThat(plan.ahead()).as("paused for running ahead").isEqualTo(ahead);
     }
 
+    @org.junit.jupiter.api.Test
+    void shouldStopPausingPartitionsThisSinkNoLongerHolds() {
+        Plan plan = new Plan(100, true, ps(0, 1));
+        assertThat(plan.without(List.of(p(1))).ahead()).isEqualTo(ps(0));
+        assertThat(plan.without(List.of(p(1))).watermark()).isEqualTo(100);
+    }
+
     static Stream<Arguments> handOffs() {
         Plan keepingUp = new Plan(100, false, Set.of());
         Plan behind = new Plan(100, true, Set.of());
