@@ -185,6 +185,8 @@ public final class CollectorApp implements AutoCloseable {
     /** Stops polling, waits for buffered records (up to 30 s), closes the producer. */
     @Override
     public void close() {
+        // no new requests first (a remote write then answered waits for the records it handed over)
+        http.close();
         runner.close();
         try {
             if (!publisher.flush(Duration.ofSeconds(30))) {
@@ -194,7 +196,6 @@ public final class CollectorApp implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         publisher.close();
-        http.close();
         log.info("collector: stopped");
     }
 }

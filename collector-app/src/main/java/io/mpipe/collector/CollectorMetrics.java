@@ -48,9 +48,8 @@ public final class CollectorMetrics {
                 "HTTP requests retried, by source and reason (429, 5xx, timeout, io)")
                 .labelNames("source", "reason").register(registry);
         remoteWriteRequests = Counter.build("collector_remote_write_requests_total",
-                "Remote write requests by the status answered (204, 400, 429, 503); 400s also count in the"
-                        + " HTTP requests").labelNames("status").register(registry);
-        for (String status : new String[] {"204", "400", "429", "503"}) {
+                "Remote write requests by the status answered (204, 400, 415, 503)").labelNames("status").register(registry);
+        for (String status : new String[] {"204", "400", "415", "503"}) {
             remoteWriteRequests.labels(status);
         }
         remoteWriteSamples = Counter.build("collector_remote_write_samples_total",

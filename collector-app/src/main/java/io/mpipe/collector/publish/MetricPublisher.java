@@ -157,6 +157,9 @@ public final class MetricPublisher implements AutoCloseable {
         if (n == 0) {
             return tracker.done;
         }
+        if (closing) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the collector is shutting down"));
+        }
         if (!room.tryAcquire(n)) {
             return null;
         }
@@ -261,6 +264,9 @@ public final class MetricPublisher implements AutoCloseable {
 
     private void sendLoop() {
         List<Outgoing[]> batch = new ArrayList<>(DRAIN_BATCH);
+        // how far into batch the sends have got: what lies beyond was not sent
+        int doneArrays = 0;
+        int doneInArray = 0;
         try {
             // held until the topic is served; closing tries what is queued once more, as below
             boolean held = true;
@@ -274,15 +280,39 @@ public final class MetricPublisher implements AutoCloseable {
                 }
                 batch.add(first);
                 queue.drainTo(batch, DRAIN_BATCH - 1);
-                for (Outgoing[] outs : batch) {
-                    for (Outgoing out : outs) {
-                        sendHolding(out);
+                for (doneArrays = 0; doneArrays < batch.size(); doneArrays++) {
+                    Outgoing[] outs = batch.get(doneArrays);
+                    for (doneInArray = 0; doneInArray < outs.length; doneInArray++) {
+                        sendHolding(outs[doneInArray]);
                     }
                 }
                 batch.clear();
+                doneArrays = 0;
+                doneInArray = 0;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            // what was never sent (interrupted at close) is given up on: its room comes back, and a
+            // request waiting for it hears so
+            giveUpUnsent(batch, doneArrays, doneInArray);
+        }
+    }
+
+    private void giveUpUnsent(List<Outgoing[]> batch, int fromArray, int fromIndex) {
+        Exception closed = new IllegalStateException("the collector closed before the record was sent");
+        for (int a = fromArray; a < batch.size(); a++) {
+            Outgoing[] outs = batch.get(a);
+            for (int i = a == fromArray ? fromIndex : 0; i < outs.length; i++) {
+                giveUp(outs[i].tracker(), closed);
+            }
+        }
+        List<Outgoing[]> queued = new ArrayList<>();
+        queue.drainTo(queued);
+        for (Outgoing[] outs : queued) {
+            for (Outgoing out : outs) {
+                giveUp(out.tracker(), closed);
+            }
         }
     }
 

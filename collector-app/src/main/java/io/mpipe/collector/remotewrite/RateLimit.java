@@ -26,4 +26,9 @@ final class RateLimit {
         }
         return false;
     }
+
+    /** Returns what a request took and did not use (it was refused after all). */
+    synchronized void giveBack(int n) {
+        tokens = Math.min(perSecond, tokens + n);
+    }
 }

@@ -32,9 +32,9 @@ import org.xerial.snappy.Snappy;
  *
  * <p>400 (Prometheus does not retry it) for a body that is not snappy or not a {@code WriteRequest},
  * or a series that breaks the wire-format rules (the reason names the series and the rule; nothing
- * of the request is sent). 429 with {@code Retry-After} when the request would pass
- * {@code max-samples-per-second} or the publisher's buffer has no room for it; 503 with
- * {@code Retry-After} when the broker has not acknowledged within {@code ack-timeout}.
+ * of the request is sent); 415 for remote write 2.0. 503 with {@code Retry-After} when the request
+ * would pass {@code max-samples-per-second}, when the publisher's buffer has no room for it, and
+ * when the broker has not acknowledged within {@code ack-timeout}: Prometheus sends it again.
  *
  * <p>Left out, and counted: Prometheus's staleness markers (a NaN of one bit pattern, which says a
  * series ended, not a value), native histograms, exemplars and metadata.
@@ -45,8 +45,6 @@ public final class RemoteWriteReceiver implements ServiceHttpServer.JsonRoute {
     static final long STALE_NAN_BITS = 0x7ff0000000000002L;
     static final int RETRY_AFTER_SECONDS = 1;
     static final int BROKER_RETRY_AFTER_SECONDS = 5;
-    /** A body may uncompress to at most this many times max-body-bytes (a snappy bomb is refused unread). */
-    static final int MAX_DECODED_PER_BODY_BYTE = 8;
 
     private final RemoteWriteSettings settings;
     private final MetricPublisher publisher;
@@ -72,26 +70,29 @@ public final class RemoteWriteReceiver implements ServiceHttpServer.JsonRoute {
     public Object handle(RouteRequest request) throws IOException {
         Decoded d;
         try {
+            checkContentType(request.header("Content-Type"));
             d = decode(request.header("Content-Encoding"), request.body(), settings.maxSamplesPerRequest(),
-                MAX_DECODED_PER_BODY_BYTE * (long) settings.maxBodyBytes());
+                    settings.maxDecodedBytes());
         } catch (HttpError e) {
-            metrics.remoteWriteRequests.labels("400").inc();
+            metrics.remoteWriteRequests.labels(Integer.toString(e.status())).inc();
             throw e;
         }
         metrics.remoteWriteIgnored.labels("stale_marker").inc(d.staleMarkers());
         metrics.remoteWriteIgnored.labels("histogram").inc(d.histograms());
         metrics.remoteWriteIgnored.labels("exemplar").inc(d.exemplars());
         int n = d.metrics().size();
+        // 503, not 429: Prometheus sends a request again after any 5xx, after a 429 only when told to
         if (!rate.tryTake(n)) {
-            metrics.remoteWriteRequests.labels("429").inc();
-            throw new HttpError(429, "more than collector.remote-write.max-samples-per-second ("
+            metrics.remoteWriteRequests.labels("503").inc();
+            throw new HttpError(503, "more than collector.remote-write.max-samples-per-second ("
                     + (long) settings.maxSamplesPerSecond() + ") samples a second; send again later",
                     RETRY_AFTER_SECONDS);
         }
         CompletableFuture<Void> acked = publisher.submit(d.metrics(), d.seriesKeys());
         if (acked == null) {
-            metrics.remoteWriteRequests.labels("429").inc();
-            throw new HttpError(429, "the collector's buffer (collector.producer.max-buffered-records) has no room for "
+            rate.giveBack(n);
+            metrics.remoteWriteRequests.labels("503").inc();
+            throw new HttpError(503, "the collector's buffer (collector.producer.max-buffered-records) has no room for "
                     + n + " more records: the broker is slow or away; send again later", RETRY_AFTER_SECONDS);
         }
         try {
@@ -114,6 +115,27 @@ public final class RemoteWriteReceiver implements ServiceHttpServer.JsonRoute {
     }
 
     /**
+     * Remote write 1.0 only: a sender of 2.0 says so in the content type
+     * ({@code proto=io.prometheus.write.v2.Request}) and is told 415, as the specification asks, so
+     * it falls back to 1.0 rather than have its request read as an empty 1.0 one.
+     */
+    static void checkContentType(String contentType) {
+        if (contentType == null) {
+            return;
+        }
+        for (String part : contentType.split(";")) {
+            String p = part.strip();
+            if (p.regionMatches(true, 0, "proto=", 0, 6)) {
+                String proto = p.substring(6).strip();
+                if (!proto.equals("prometheus.WriteRequest")) {
+                    throw new HttpError(415, "Content-Type: proto=" + proto + " is not taken; this receiver takes"
+                            + " remote write 1.0 (prometheus.WriteRequest)");
+                }
+            }
+        }
+    }
+
+    /**
      * The metrics of a request body, checked in full before anything is sent.
      *
      * @throws HttpError 400 naming what is wrong
@@ -129,9 +151,8 @@ public final class RemoteWriteReceiver implements ServiceHttpServer.JsonRoute {
             }
             int length = Snappy.uncompressedLength(body);
             if (length < 0 || length > maxDecodedBytes) {
-                throw new HttpError(400, "body: says it uncompresses to " + length + " bytes, more than "
-                        + maxDecodedBytes + " (" + MAX_DECODED_PER_BODY_BYTE
-                        + " times collector.remote-write.max-body-bytes)");
+                throw new HttpError(400, "body: says it uncompresses to " + length + " bytes, more than"
+                        + " collector.remote-write.max-decoded-bytes (" + maxDecodedBytes + ")");
             }
             raw = Snappy.uncompress(body);
         } catch (IOException e) {

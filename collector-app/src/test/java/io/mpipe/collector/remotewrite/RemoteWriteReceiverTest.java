@@ -74,6 +74,17 @@ class RemoteWriteReceiverTest {
     }
 
     @Test
+    void shouldTakeRemoteWrite1AndTell2ItIsNotTaken() {
+        RemoteWriteReceiver.checkContentType(null);
+        RemoteWriteReceiver.checkContentType("application/x-protobuf");
+        RemoteWriteReceiver.checkContentType("application/x-protobuf;proto=prometheus.WriteRequest");
+        assertThatThrownBy(() -> RemoteWriteReceiver.checkContentType(
+                "application/x-protobuf; proto=io.prometheus.write.v2.Request"))
+                .isInstanceOfSatisfying(HttpError.class, e -> assertThat(e.status()).isEqualTo(415))
+                .hasMessageContaining("io.prometheus.write.v2.Request");
+    }
+
+    @Test
     void shouldTakeSamplesAtTheConfiguredRateWholeRequestsAtATime() {
         RateLimit limit = new RateLimit(1_000);
         assertThat(limit.tryTake(600)).isTrue();
@@ -82,5 +93,9 @@ class RemoteWriteReceiverTest {
         RateLimit small = new RateLimit(10);
         assertThat(small.tryTake(50)).as("a request bigger than a second's worth passes a full bucket").isTrue();
         assertThat(small.tryTake(1)).isFalse();
+        RateLimit back = new RateLimit(100);
+        assertThat(back.tryTake(100)).isTrue();
+        back.giveBack(100);
+        assertThat(back.tryTake(100)).as("a refused request's samples are given back").isTrue();
     }
 }

@@ -526,7 +526,9 @@ public final class ServiceHttpServer implements AutoCloseable {
     }
 
     private static void write(Request request, Response response, Callback callback, byte[] bytes) {
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        if (response.getStatus() != 204) { // a 204 carries no Content-Length (RFC 9110, 8.6)
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        }
         if ("HEAD".equals(request.getMethod())) {
             response.write(true, org.eclipse.jetty.util.BufferUtil.EMPTY_BUFFER, callback);
         } else {
