@@ -4,7 +4,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.mpipe.common.http.HttpError;
 import io.mpipe.common.http.RouteRequest;
 import io.mpipe.common.http.ServiceHttpServer;
+import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.MetricRules;
+import io.mpipe.common.metric.SeriesKey;
 import io.mpipe.common.prompb.Remote;
 import io.mpipe.common.prompb.Types;
 import java.io.IOException;
@@ -159,12 +161,25 @@ public final class RemoteRead implements ServiceHttpServer.JsonRoute {
         Map<String, MetricView> first = new HashMap<>();
         int[] count = {0};
         long windowStart = service.windowStart();
+        Optional<HistoryTier> history = service.history();
         if (to >= windowStart) {
             MetricsQuery recent = new MetricsQuery(sel.name(), sel.equal(), Math.max(from, windowStart), to,
                     MetricsQuery.MAX_LIMIT);
-            add(service.query(recent, windowStart).metrics(), sel, bySeries, first, count, budget);
+            QueryService.Answer a = service.query(recent, windowStart);
+            boolean cut = a.count() >= MetricsQuery.MAX_LIMIT;
+            if (history.isEmpty() && cut) {
+                throw HttpError.badRequest("queries[" + i + "]: more than " + MetricsQuery.MAX_LIMIT + " samples in the"
+                        + " store's window, which is all there is without the history tier (exporter.history.enabled)");
+            }
+            if (history.isEmpty() && a.partial()) {
+                throw HttpError.unavailable("queries[" + i + "]: exporter instances " + a.unreachable()
+                        + " cannot be asked, and there is no history tier to answer for their partitions", 5);
+            }
+            if (!cut) {
+                // when cut, PostgreSQL below answers for the window as well
+                add(a.metrics(), sel, bySeries, first, count, budget);
+            }
         }
-        Optional<HistoryTier> history = service.history();
         if (history.isPresent()) {
             MetricsQuery all = new MetricsQuery(sel.name(), sel.equal(), from, to, budget + 1);
             List<String> keys = history.get().seriesKeys(all, service.maxSeries() + 1);
@@ -172,7 +187,15 @@ public final class RemoteRead implements ServiceHttpServer.JsonRoute {
                 throw HttpError.badRequest("queries[" + i + "]: matches more than " + service.maxSeries()
                         + " series (exporter.query.max-series); narrow it with more matchers");
             }
-            add(history.get().samples(keys, from, to, budget + 1), sel, bySeries, first, count, budget);
+            // the other matchers first: samples of series they leave out would use up the budget
+            List<String> matching = new ArrayList<>(keys.size());
+            for (String key : keys) {
+                SeriesKey.Parsed p = SeriesKey.parse(key);
+                if (sel.matches(p.name(), p.labels())) {
+                    matching.add(key);
+                }
+            }
+            add(history.get().samples(matching, from, to, budget + 1), sel, bySeries, first, count, budget);
         }
         List<String> keys = new ArrayList<>(bySeries.keySet());
         keys.sort(null);
@@ -194,7 +217,7 @@ public final class RemoteRead implements ServiceHttpServer.JsonRoute {
             if (!sel.matches(v.name(), v.labels())) {
                 continue;
             }
-            String key = v.name() + new TreeMap<>(v.labels());
+            String key = SeriesKey.format(v.name(), Labels.of(v.labels()));
             if (bySeries.computeIfAbsent(key, k -> new TreeMap<>()).putIfAbsent(v.timestamp(), value(v)) == null) {
                 first.putIfAbsent(key, v);
                 if (++count[0] > budget) {
