@@ -22,7 +22,6 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.Uuid;
@@ -191,12 +190,23 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** Waits until {@code count} brokers are registered and not fenced (as the cluster tells a client). */
     public void awaitBrokers(int count, Duration timeout) {
+        awaitAdmin(count + " brokers registered", timeout,
+                admin -> admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count);
+    }
+
+    /** A question asked of the cluster until it says yes; failing to answer counts as no. */
+    @FunctionalInterface
+    private interface AdminCheck {
+        boolean holds(Admin admin) throws ExecutionException, TimeoutException, InterruptedException;
+    }
+
+    /** Asks {@code check} every 200 ms until it holds; throws when {@code timeout} passes first. */
+    private void awaitAdmin(String what, Duration timeout, AdminCheck check) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = admin()) {
             while (true) {
                 try {
-                    Collection<Node> brokers = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
-                    if (brokers.size() >= count) {
+                    if (check.holds(admin)) {
                         return;
                     }
                 } catch (ExecutionException | TimeoutException e) {
@@ -206,7 +216,7 @@ public final class KafkaCluster implements AutoCloseable {
                     throw new IllegalStateException("interrupted", e);
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(count + " brokers not registered within " + timeout.toSeconds() + " s");
+                    throw new IllegalStateException(what + ": not within " + timeout.toSeconds() + " s");
                 }
                 sleep(200);
             }
@@ -294,28 +304,11 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** Waits until every replica of every partition of {@code topics} is in sync again (after a node came back). */
     public void awaitInSync(Collection<String> topics, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (Admin admin = admin()) {
-            while (true) {
-                try {
-                    Map<String, TopicDescription> d = admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS);
-                    boolean all = d.values().stream().flatMap(t -> t.partitions().stream())
-                            .allMatch(p -> p.isr().size() == p.replicas().size() && p.leader() != null);
-                    if (all) {
-                        return;
-                    }
-                } catch (ExecutionException | TimeoutException e) {
-                    // not yet
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("replicas of " + topics + " not in sync within " + timeout.toSeconds() + " s");
-                }
-                sleep(200);
-            }
-        }
+        awaitAdmin("replicas of " + topics + " in sync", timeout, admin -> {
+            Map<String, TopicDescription> d = admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS);
+            return d.values().stream().flatMap(t -> t.partitions().stream())
+                    .allMatch(p -> p.isr().size() == p.replicas().size() && p.leader() != null);
+        });
     }
 
     private static boolean waitFor(Process p, Duration max) {
