@@ -14,7 +14,6 @@ import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.Metric;
 import io.mpipe.common.prompb.Remote;
 import io.mpipe.common.prompb.Types;
-import io.mpipe.common.wire.WireFormat;
 import io.mpipe.embedded.EmbeddedKafka;
 import io.mpipe.embedded.FreePorts;
 import io.mpipe.exporter.ExporterApp;
@@ -49,14 +48,10 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xerial.snappy.Snappy;
@@ -288,7 +283,7 @@ class PrometheusRemoteIT {
         try (SinkApp sink = SinkApp.start(SinkConfig.load(ConfigSource.parse(yaml, Map.of())), new CollectorRegistry());
                 ExporterApp exporter = ExporterApp.start(ExporterConfig.load(ConfigSource.parse(yaml, Map.of())),
                         new CollectorRegistry())) {
-            produce(kafka, topic, series);
+            Metrics.produce(kafka, topic, series);
             await().atMost(Duration.ofSeconds(60)).until(() ->
                     db.queryLong("SELECT count(*) FROM metrics") == series.size() && exporter.isReady());
             prometheus = Prometheus.start(dir.resolve("prometheus"), """
@@ -402,18 +397,6 @@ class PrometheusRemoteIT {
                 .header("Content-Type", "application/x-protobuf").header("Content-Encoding", "snappy")
                 .header("X-Prometheus-Remote-Write-Version", "0.1.0")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static void produce(TestKafka kafka, String topic, List<Metric> metrics) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
-                new ByteArraySerializer())) {
-            for (Metric m : metrics) {
-                producer.send(WireFormat.record(topic, m.seriesKey(), m));
-            }
-        }
     }
 
     /** Debian's prometheus on a free port of 127.0.0.1, with a TSDB of its own. */

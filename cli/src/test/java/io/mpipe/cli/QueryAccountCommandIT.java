@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mpipe.common.config.ConfigSource;
 import io.mpipe.common.metric.Labels;
 import io.mpipe.common.metric.Metric;
-import io.mpipe.common.wire.WireFormat;
 import io.mpipe.embedded.FreePorts;
 import io.mpipe.exporter.ExporterApp;
 import io.mpipe.exporter.ExporterConfig;
@@ -24,10 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,7 +79,7 @@ class QueryAccountCommandIT {
         try (SinkApp sink = SinkApp.start(SinkConfig.load(ConfigSource.parse(yaml, Map.of())), new CollectorRegistry());
                 ExporterApp exporter = ExporterApp.start(ExporterConfig.load(ConfigSource.parse(yaml, Map.of())),
                         new CollectorRegistry())) {
-            produce(kafka, topic, sent);
+            Metrics.produce(kafka, topic, sent);
             await().atMost(Duration.ofSeconds(60)).until(() ->
                     db.queryLong("SELECT count(*) FROM metrics") == sent.size() && exporter.isReady());
             String url = "http://127.0.0.1:" + port;
@@ -127,15 +122,5 @@ class QueryAccountCommandIT {
         CommandRun down = CommandRun.of("account", "0.0.98", "--exporter", "http://127.0.0.1:" + FreePorts.next());
         assertThat(down.exit()).isEqualTo(1);
         assertThat(down.err()).contains("no exporter answers at");
-    }
-
-    private static void produce(TestKafka kafka, String topic, List<Metric> ms) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
-                new ByteArraySerializer())) {
-            ms.forEach(m -> producer.send(WireFormat.record(topic, m)));
-            producer.flush();
-        }
     }
 }
