@@ -21,7 +21,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 record Limits(double producer, double consumer, double rawCopy) {
     private static final int ROWS = 500_000;
-    private static final int WARM_UP_ROWS = 200_000;
+    private static final int WARM_UP_ROWS = ReplayBench.PRODUCER_WARM_UP;
 
     /**
      * Measures the limits in a method of their own, so the half million rows they use are garbage
@@ -34,9 +34,7 @@ record Limits(double producer, double consumer, double rawCopy) {
         env.createTopics(topic);
         CollectorConfig config = Pipeline.collectorConfig(env, topic, 0, series, compression);
         BenchOutput.progress("limit 1/3: the producer alone (after a warm-up of 200,000 records)");
-        // a cold producer in a fresh JVM measures the JIT compiler, not the producer
-        ReplayBench.producerAlone(config, topic, metrics.subList(0, WARM_UP_ROWS));
-        double producer = ReplayBench.producerAlone(config, topic, metrics);
+        double producer = ReplayBench.producerAloneWarm(config, topic, metrics);
         BenchOutput.progress(String.format("producer alone: %,.0f records/s", producer));
         BenchOutput.progress("limit 2/3: the consumer alone");
         double consumer = consumeAll(env, topic, ROWS + WARM_UP_ROWS);
@@ -58,8 +56,7 @@ record Limits(double producer, double consumer, double rawCopy) {
         env.createTopics(topic);
         CollectorConfig config = Pipeline.collectorConfig(env, topic, 0, series, compression);
         BenchOutput.progress("the cluster's producer alone (after a warm-up of 200,000 records)");
-        ReplayBench.producerAlone(config, topic, metrics.subList(0, WARM_UP_ROWS));
-        double producer = ReplayBench.producerAlone(config, topic, metrics);
+        double producer = ReplayBench.producerAloneWarm(config, topic, metrics);
         BenchOutput.progress(String.format("producer alone, %s: %,.0f records/s", "replicated 3 times", producer));
         consumeAll(env, topic, ROWS + WARM_UP_ROWS);
         return producer;

@@ -97,8 +97,7 @@ public final class RemoteWriteBench {
                       bootstrap-servers: %s
                       topic: %s
                     """.formatted(env.bootstrapServers(), producerTopic), Map.of()));
-            ReplayBench.producerAlone(producerConfig, producerTopic, metrics.subList(0, Math.min(200_000, metrics.size())));
-            double producer = ReplayBench.producerAlone(producerConfig, producerTopic, metrics);
+            double producer = ReplayBench.producerAloneWarm(producerConfig, producerTopic, metrics);
             BenchOutput.progress(String.format("producer alone: %,.0f records/s", producer));
 
             List<byte[]> bodies = new ArrayList<>();

@@ -129,6 +129,20 @@ public final class ReplayBench {
         return sorted[sorted.length / 2];
     }
 
+    /** Records a producer-alone run is warmed up with ({@link #producerAloneWarm}). */
+    public static final int PRODUCER_WARM_UP = 200_000;
+
+    /**
+     * The producer alone ({@link #producerAlone}) after a warm-up on the first
+     * {@value #PRODUCER_WARM_UP} of the same metrics, sent to the same topic first.
+     */
+    public static double producerAloneWarm(CollectorConfig config, String topic, List<Metric> metrics)
+            throws Exception {
+        // a cold producer in a fresh JVM measures the JIT compiler, not the producer
+        producerAlone(config, topic, metrics.subList(0, Math.min(metrics.size(), PRODUCER_WARM_UP)));
+        return producerAlone(config, topic, metrics);
+    }
+
     /**
      * The producer alone: as many sends as there are {@code metrics}, of records built before the
      * clock starts. It cycles through the first {@link #PRODUCER_POOL} of them: a million records
