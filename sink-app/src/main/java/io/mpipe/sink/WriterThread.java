@@ -42,11 +42,6 @@ final class WriterThread {
         return inFlight != null;
     }
 
-    /** The batch being written, or null. */
-    Batch batch() {
-        return inFlightBatch;
-    }
-
     void submit(Batch batch) {
         inFlightBatch = batch;
         inFlight = thread.submit(() -> writer.write(batch, () -> abandoned));
